@@ -1,0 +1,158 @@
+"""The Kafka consume loop: manual commits, dead letters for poison messages, retries for the rest.
+
+Each message is handled in its own database transaction by the handler; the loop commits a
+partition's offset only after the handler returned. A ``PoisonMessage`` goes to the dead-letter
+topic with its original bytes and is committed, so it never blocks its partition. Any other
+error is retried from the last committed offset with capped backoff; an error that is not a
+``TransientError`` is dead-lettered after ``max_attempts``.
+"""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
+from sqlalchemy.exc import OperationalError
+
+from ipm_common.errors import PoisonMessage, TransientError
+from ipm_common.messaging import ConsumedMessage, MessageHandler, MessagePublisher
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConsumerSettings:
+    bootstrap_servers: str
+    group_id: str
+    topics: tuple[str, ...]
+    dead_letter_topic: str
+    max_attempts: int = 3
+    # Low fetch wait keeps a hop at a few milliseconds at low rates; 500 ms is aiokafka's default.
+    fetch_max_wait_ms: int = 10
+    max_poll_records: int = 200
+    session_timeout_ms: int = 6_000
+    heartbeat_interval_ms: int = 500
+    max_backoff_seconds: float = 5.0
+
+
+class _AssignmentListener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, assigned: asyncio.Event) -> None:
+        self._assigned = assigned
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        logger.info("partitions revoked: %s", sorted(str(tp) for tp in revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        logger.info("partitions assigned: %s", sorted(str(tp) for tp in assigned))
+        if assigned:
+            self._assigned.set()
+
+
+class KafkaConsumerLoop:
+    """Consume ``settings.topics`` as group ``settings.group_id`` and pass each message to ``handler``."""
+
+    def __init__(self, settings: ConsumerSettings, handler: MessageHandler, dead_letters: MessagePublisher) -> None:
+        self.settings = settings
+        self._handler = handler
+        self._dead_letters = dead_letters
+        self.assigned = asyncio.Event()
+        self.processed = 0
+        self.dead_lettered = 0
+        self._attempts: dict[tuple[str, int, int], int] = {}
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.bootstrap_servers,
+            group_id=settings.group_id,
+            client_id=settings.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=settings.fetch_max_wait_ms,
+            max_poll_records=settings.max_poll_records,
+            session_timeout_ms=settings.session_timeout_ms,
+            heartbeat_interval_ms=settings.heartbeat_interval_ms,
+        )
+
+    async def run(self) -> None:
+        """Consume until cancelled; always leaves the group cleanly."""
+        await self._consumer.start()
+        self._consumer.subscribe(list(self.settings.topics), listener=_AssignmentListener(self.assigned))
+        logger.info("consumer %s started on %s", self.settings.group_id, ", ".join(self.settings.topics))
+        try:
+            while True:
+                batches = await self._consumer.getmany(timeout_ms=500)
+                for partition, messages in batches.items():
+                    await self._consume_partition(partition, messages)
+        finally:
+            await self._consumer.stop()
+            logger.info("consumer %s stopped", self.settings.group_id)
+
+    async def _consume_partition(self, partition: TopicPartition, messages: Sequence[object]) -> None:
+        for record in messages:
+            message = ConsumedMessage(
+                topic=record.topic,  # type: ignore[attr-defined]
+                partition=record.partition,  # type: ignore[attr-defined]
+                offset=record.offset,  # type: ignore[attr-defined]
+                key=record.key,  # type: ignore[attr-defined]
+                value=record.value,  # type: ignore[attr-defined]
+                headers=tuple(record.headers or ()),  # type: ignore[attr-defined]
+            )
+            if not await self._consume_one(message):
+                # Re-read from the failed message after the backoff; later messages wait, so
+                # per-key order is kept.
+                self._consumer.seek(partition, message.offset)
+                return
+            await self._consumer.commit({partition: message.offset + 1})
+
+    async def _consume_one(self, message: ConsumedMessage) -> bool:
+        """Handle one message; return False when it must be retried."""
+        attempt_key = (message.topic, message.partition, message.offset)
+        try:
+            await self._handler(message)
+        except PoisonMessage as error:
+            await self._dead_letter(message, error, error.reason)
+        except (TransientError, OperationalError, KafkaError, OSError) as error:
+            await self._back_off(message, error, attempt_key, retry_forever=True)
+            return False
+        except Exception as error:
+            # A handler bug must not stop the partition forever.
+            if self._attempts.get(attempt_key, 0) + 1 >= self.settings.max_attempts:
+                logger.exception(
+                    "handler failed %s times on %s; dead-lettering", self.settings.max_attempts, attempt_key
+                )
+                await self._dead_letter(message, error, "handler_failed")
+            else:
+                await self._back_off(message, error, attempt_key, retry_forever=False)
+                return False
+        self._attempts.pop(attempt_key, None)
+        self.processed += 1
+        return True
+
+    async def _back_off(self, message: ConsumedMessage, error: Exception, key: tuple[str, int, int], *,
+                        retry_forever: bool) -> None:
+        attempts = self._attempts.get(key, 0) + 1
+        self._attempts[key] = attempts
+        delay = min(self.settings.max_backoff_seconds, 0.1 * 2 ** min(attempts, 10))
+        logger.warning(
+            "retrying %s[%s]@%s in %.1f s after attempt %s (%s): %s",
+            message.topic, message.partition, message.offset, delay, attempts,
+            "transient" if retry_forever else "handler error", error,
+        )
+        await asyncio.sleep(delay)
+
+    async def _dead_letter(self, message: ConsumedMessage, error: Exception, reason: str) -> None:
+        headers = [
+            ("ipm-original-topic", message.topic.encode()),
+            ("ipm-original-partition", str(message.partition).encode()),
+            ("ipm-original-offset", str(message.offset).encode()),
+            ("ipm-error-class", type(error).__name__.encode()),
+            ("ipm-reason", reason.encode()),
+            ("ipm-error", str(error)[:2000].encode()),
+        ]
+        key = (message.key or b"").decode("utf-8", errors="replace")
+        await self._dead_letters.send(self.settings.dead_letter_topic, key, message.value or b"", headers)
+        self.dead_lettered += 1
+        logger.error(
+            "dead-lettered %s[%s]@%s to %s, reason %s: %s",
+            message.topic, message.partition, message.offset, self.settings.dead_letter_topic, reason, error,
+        )

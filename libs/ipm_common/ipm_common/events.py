@@ -1,0 +1,306 @@
+"""The event catalogue: every integration event type, its topic, schema version and payload.
+
+Event types are past-tense facts named ``ipm.<owner>.<noun>.<verb>``. Each payload is a frozen
+pydantic model; unknown fields are ignored so that a newer producer's optional additions do
+not break an older consumer. ``CATALOGUE`` is the single registry that publishers, consumers
+and the README's event table read.
+"""
+
+import builtins
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ipm_common.money import Money
+
+PeriodText = str  # a period key such as "FY2024-P01"
+
+
+class EventData(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+# --- reference data, owned by strategy ---------------------------------------------------------
+
+
+class EntityRegistered(EventData):
+    entity_id: str
+    name: str
+    currency: str
+    calendar: dict[str, str | int | None]
+    version: int
+
+
+AccountType = Literal["revenue", "expense", "asset", "liability", "equity", "statistical"]
+
+
+class AccountDefined(EventData):
+    account_id: str
+    name: str
+    account_type: AccountType
+    statement: Literal["income_statement", "balance_sheet", "cash_flow", "statistical"]
+    normal_balance: Literal["debit", "credit"]
+    direction: Literal["higher_is_better", "lower_is_better"]
+    non_negative: bool = False
+    version: int
+
+
+class HierarchyEdge(EventData):
+    child: str
+    parent: str
+
+
+class HierarchyChanged(EventData):
+    hierarchy: str
+    dimension: Literal["account", "cost_centre", "entity"]
+    edges: tuple[HierarchyEdge, ...]
+    version: int
+
+
+class TargetLine(EventData):
+    line: str
+    fiscal_year: int
+    amount: Money
+    band_pct: Money
+    band_absolute: Money
+    band_scope: Literal["both", "unfavourable"] = "both"
+
+
+class TargetsSet(EventData):
+    entity_id: str
+    plan_id: str
+    plan_name: str
+    targets: tuple[TargetLine, ...]
+    version: int
+
+
+class ReviewOpened(EventData):
+    review_id: str
+    alert_id: str
+    entity_id: str
+    line: str
+    fiscal_year: int
+
+
+class ReviewDecided(EventData):
+    review_id: str
+    alert_id: str
+    decision: Literal["keep_plan", "revise_plan"]
+    decided_by: str
+    reason: str
+
+
+# --- forecast: ledger, budgets, forecasts ------------------------------------------------------
+
+
+class PostedLine(EventData):
+    source_id: str
+    period: PeriodText
+    posting_date: date
+    amount: Money  # natural sign, functional currency
+    ledger_amount: Money  # as the ERP sent it, debit-positive, in the posting currency
+    currency: str
+    reverses: str | None = None
+    late: bool = False
+
+
+class PeriodBalance(EventData):
+    period: PeriodText
+    amount: Money  # natural sign, functional currency
+    ledger_version: int
+
+
+class ActualsPosted(EventData):
+    entity_id: str
+    account_id: str
+    cost_centre: str | None = None
+    currency: str
+    batch_id: str
+    batch_series_count: int
+    postings: tuple[PostedLine, ...]
+    balances: tuple[PeriodBalance, ...]
+
+
+class BudgetPeriod(EventData):
+    period: PeriodText
+    amount: Money
+
+
+class BudgetLine(EventData):
+    line: str
+    cost_centre: str | None = None
+    annual: Money
+    spread_method: str
+    periods: tuple[BudgetPeriod, ...]
+
+
+class BudgetApproved(EventData):
+    entity_id: str
+    budget_id: str
+    fiscal_year: int
+    version: int
+    approved_by: str
+    lines: tuple[BudgetLine, ...]
+
+
+class ForecastPoint(EventData):
+    period: PeriodText
+    baseline: Money
+    benefits: Money = Decimal(0)
+    value: Money
+    p10: Money
+    p90: Money
+
+
+class ForecastRerolled(EventData):
+    entity_id: str
+    account_id: str
+    cost_centre: str | None = None
+    forecast_id: str
+    version: int
+    origin: PeriodText  # last period with actuals; the forecast starts the period after
+    method: str
+    clamped: bool
+    ledger_version: int
+    batch_id: str
+    batch_series_count: int
+    points: tuple[ForecastPoint, ...]
+
+
+# --- performance -------------------------------------------------------------------------------
+
+
+class AlertChanged(EventData):
+    alert_id: str
+    status: Literal["raised", "updated", "resolved"]
+    entity_id: str
+    line: str
+    period: str  # a period key, or "FY2024" for a full-year comparison
+    comparison: str  # e.g. "outlook_vs_target", "actual_vs_budget_ytd"
+    rule: str
+    severity: Literal["info", "warning", "critical"]
+    value: Money
+    comparator: Money
+    variance: Money
+    variance_pct: Decimal | None
+    threshold: str
+    phasing: str
+    figures_version: int
+    opens_review: bool
+
+
+class StrategyReviewRequested(EventData):
+    alert_id: str
+    entity_id: str
+    line: str
+    fiscal_year: int
+    outlook: Money
+    target: Money
+    variance: Money
+    variance_pct: Decimal | None
+    threshold: str
+
+
+class BatchEvaluated(EventData):
+    entity_id: str
+    batch_id: str
+    series: int
+    variance_lines: int
+    alerts_changed: int
+
+
+# --- projects ----------------------------------------------------------------------------------
+
+
+class BenefitPoint(EventData):
+    period: PeriodText
+    amount: Money
+
+
+class BenefitsPlanned(EventData):
+    project_id: str
+    name: str
+    entity_id: str
+    account_id: str
+    version: int
+    benefits: tuple[BenefitPoint, ...] = Field(default=())
+
+
+# --- the catalogue -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    type: str
+    topic: str
+    # The field ``type`` above shadows the builtin inside this class body.
+    model: builtins.type[EventData]
+    schema_version: str
+    key: str
+    description: str
+
+
+class Topics:
+    ERP_POSTINGS = "ipm.erp.postings"
+    REFERENCE = "ipm.strategy.reference"
+    TARGETS = "ipm.strategy.targets"
+    REVIEWS = "ipm.strategy.reviews"
+    ACTUALS = "ipm.forecast.actuals"
+    BUDGETS = "ipm.forecast.budgets"
+    FORECASTS = "ipm.forecast.forecasts"
+    ALERTS = "ipm.performance.alerts"
+    REVIEW_REQUESTS = "ipm.performance.review-requests"
+    EVALUATIONS = "ipm.performance.evaluations"
+    BENEFITS = "ipm.projects.benefits"
+
+    @staticmethod
+    def dead_letter(service: str) -> str:
+        return f"ipm.{service}.dead-letter"
+
+
+_SPECS = (
+    EventSpec("ipm.strategy.entity.registered", Topics.REFERENCE, EntityRegistered, "1.0", "entity_id",
+              "An entity with its functional currency and fiscal calendar was registered or changed."),
+    EventSpec("ipm.strategy.account.defined", Topics.REFERENCE, AccountDefined, "1.0", "account_id",
+              "An account of the chart of accounts was defined or changed."),
+    EventSpec("ipm.strategy.hierarchy.changed", Topics.REFERENCE, HierarchyChanged, "1.0", "hierarchy",
+              "A hierarchy of accounts, cost centres or entities was replaced by a new version."),
+    EventSpec("ipm.strategy.targets.set", Topics.TARGETS, TargetsSet, "1.0", "entity_id",
+              "A plan vintage set strategic targets with tolerance bands."),
+    EventSpec("ipm.strategy.review.opened", Topics.REVIEWS, ReviewOpened, "1.0", "entity_id",
+              "A strategy review was opened for an alert."),
+    EventSpec("ipm.strategy.review.decided", Topics.REVIEWS, ReviewDecided, "1.0", "review_id",
+              "A strategy review was decided: keep or revise the plan."),
+    EventSpec("ipm.forecast.actuals.posted", Topics.ACTUALS, ActualsPosted, "1.0", "entity_id|account_id",
+              "New postings of one series were stored in the ledger; carries the new period balances."),
+    EventSpec("ipm.forecast.budget.approved", Topics.BUDGETS, BudgetApproved, "1.0", "entity_id",
+              "A budget version for an entity and fiscal year was approved, spread to periods."),
+    EventSpec("ipm.forecast.forecast.rerolled", Topics.FORECASTS, ForecastRerolled, "1.0", "entity_id|account_id",
+              "The rolling forecast of one series was re-rolled into a new version."),
+    EventSpec("ipm.performance.alert.changed", Topics.ALERTS, AlertChanged, "1.0", "entity_id",
+              "An alert was raised, updated with new figures, or resolved."),
+    EventSpec("ipm.performance.strategy_review.requested", Topics.REVIEW_REQUESTS, StrategyReviewRequested, "1.0",
+              "entity_id", "A full-year outlook breached a strategic target's tolerance band."),
+    EventSpec("ipm.performance.batch.evaluated", Topics.EVALUATIONS, BatchEvaluated, "1.0", "entity_id",
+              "Every series of one ERP batch was evaluated against budget, target and outlook."),
+    EventSpec("ipm.projects.benefits.planned", Topics.BENEFITS, BenefitsPlanned, "1.0", "entity_id|account_id",
+              "An improvement project planned (or re-planned) its monthly benefits on a line."),
+)
+
+CATALOGUE: dict[str, EventSpec] = {spec.type: spec for spec in _SPECS}
+SPEC_BY_MODEL: dict[type[EventData], EventSpec] = {spec.model: spec for spec in _SPECS}
+
+ALL_TOPICS = (
+    Topics.ERP_POSTINGS, Topics.REFERENCE, Topics.TARGETS, Topics.REVIEWS, Topics.ACTUALS, Topics.BUDGETS,
+    Topics.FORECASTS, Topics.ALERTS, Topics.REVIEW_REQUESTS, Topics.EVALUATIONS, Topics.BENEFITS,
+)
+
+SERVICES = ("strategy", "projects", "forecast", "performance")
+
+
+def partition_key(spec: EventSpec, data: EventData) -> str:
+    """Build the partition key from the payload fields that ``spec.key`` names, joined by ``|``."""
+    return "|".join(str(getattr(data, field) or "") for field in spec.key.split("|"))

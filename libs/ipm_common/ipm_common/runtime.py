@@ -1,0 +1,149 @@
+"""The long-lived resources of one service process and the lifespan that owns them.
+
+The lifespan opens the database and the Kafka producer, creates missing topics, starts the
+outbox relay and every consumer loop, and closes all of them in ``finally``. Migrations are not
+run here: they are their own step (``<service> migrate``).
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, FastAPI, Request
+from sqlalchemy import text
+
+from ipm_common.consumer import ConsumerSettings, KafkaConsumerLoop
+from ipm_common.events import ALL_TOPICS, SERVICES, Topics
+from ipm_common.http import health_router, install_error_handlers
+from ipm_common.messaging import KafkaPublisher, MessageHandler, ensure_topics, wait_for_broker
+from ipm_common.relay import OutboxRelay
+from ipm_common.settings import ServiceSettings
+from ipm_common.storage import Database
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One consumer group of a service: the topics it reads and the handler of its messages."""
+
+    group_id: str
+    topics: tuple[str, ...]
+    handler: MessageHandler
+
+
+@dataclass
+class ServiceRuntime:
+    service: str
+    settings: ServiceSettings
+    database: Database
+    publisher: KafkaPublisher
+    subscriptions: Sequence[Subscription]
+    relay: OutboxRelay = field(init=False)
+    consumers: list[KafkaConsumerLoop] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.relay = OutboxRelay(self.database, self.publisher)
+
+    async def start(self) -> None:
+        await wait_for_broker(self.settings.kafka_bootstrap)
+        topics = [*ALL_TOPICS, *(Topics.dead_letter(service) for service in SERVICES)]
+        await ensure_topics(self.settings.kafka_bootstrap, topics, self.settings.topic_partitions)
+        await self.publisher.start()
+        self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.service}-relay"))
+        for subscription in self.subscriptions:
+            loop = KafkaConsumerLoop(self._consumer_settings(subscription), subscription.handler, self.publisher)
+            self.consumers.append(loop)
+            self._tasks.append(asyncio.create_task(loop.run(), name=subscription.group_id))
+        await self._wait_for_assignment()
+        logger.info("%s started with database %s", self.service, self.settings.masked_database_url)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        results = await asyncio.gather(*self._tasks, return_exceptions=True)
+        for task, result in zip(self._tasks, results, strict=True):
+            if isinstance(result, Exception) and not isinstance(result, asyncio.CancelledError):
+                logger.error("task %s ended with %r", task.get_name(), result)
+        await self.publisher.stop()
+        await self.database.dispose()
+        logger.info("%s stopped", self.service)
+
+    async def database_ready(self) -> bool:
+        async with self.database.reading() as connection:
+            await connection.execute(text("SELECT 1"))
+        return True
+
+    async def broker_ready(self) -> bool:
+        await asyncio.wait_for(wait_for_broker(self.settings.kafka_bootstrap, timeout=2.0), 3.0)
+        return all(not task.done() for task in self._tasks)
+
+    def _consumer_settings(self, subscription: Subscription) -> ConsumerSettings:
+        return ConsumerSettings(
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            group_id=subscription.group_id,
+            topics=subscription.topics,
+            dead_letter_topic=Topics.dead_letter(self.service),
+        )
+
+    async def _wait_for_assignment(self) -> None:
+        waits = [consumer.assigned.wait() for consumer in self.consumers]
+        try:
+            await asyncio.wait_for(asyncio.gather(*waits), self.settings.kafka_group_join_timeout)
+        except TimeoutError:
+            logger.warning("consumer groups of %s not assigned after %s s", self.service,
+                           self.settings.kafka_group_join_timeout)
+
+
+def runtime_lifespan(build: Callable[[], ServiceRuntime]) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Make a FastAPI lifespan that starts the runtime that ``build`` wires and stops it on exit."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = build()
+        app.state.runtime = runtime
+        try:
+            await runtime.start()
+            yield
+        finally:
+            await runtime.stop()
+
+    return lifespan
+
+
+def service_app(title: str, description: str, build: Callable[[], ServiceRuntime],
+                routers: Sequence[APIRouter]) -> FastAPI:
+    """Assemble a service's FastAPI app: lifespan, error map, health checks and its routers."""
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=runtime_lifespan(build))
+    install_error_handlers(app)
+
+    async def database_ready() -> bool:
+        return await _runtime(app).database_ready()
+
+    async def broker_ready() -> bool:
+        return await _runtime(app).broker_ready()
+
+    app.include_router(health_router({"database": database_ready, "broker": broker_ready}))
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def _runtime(app: FastAPI) -> ServiceRuntime:
+    runtime = getattr(app.state, "runtime", None)
+    if runtime is None:
+        raise RuntimeError("the service is still starting")
+    return runtime  # type: ignore[no-any-return]
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    """FastAPI dependency: the runtime of the running service."""
+    return _runtime(request.app)
+
+
+def get_database(request: Request) -> Database:
+    """FastAPI dependency: the service's database."""
+    return _runtime(request.app).database

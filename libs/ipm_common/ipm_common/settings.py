@@ -1,0 +1,57 @@
+"""Settings shared by every service; each service subclasses ``ServiceSettings`` with its prefix.
+
+Values come from the environment, then a ``.env`` file, then the defaults, which let a service
+run locally on SQLite with no set-up.
+"""
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    kafka_bootstrap: str = Field(
+        "127.0.0.1:9092", validation_alias=AliasChoices("IPM_KAFKA_BOOTSTRAP"),
+        description="Kafka bootstrap servers, host:port[,host:port]",
+    )
+    topic_partitions: int = Field(4, ge=1, le=256, validation_alias=AliasChoices("IPM_TOPIC_PARTITIONS"))
+    kafka_group_join_timeout: float = Field(30.0, gt=0, validation_alias=AliasChoices("IPM_GROUP_JOIN_TIMEOUT"))
+    log_level: str = Field("INFO", validation_alias=AliasChoices("IPM_LOG_LEVEL"))
+    database_url: SecretStr
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _check_bootstrap(cls, value: str) -> str:
+        servers = [server.strip() for server in value.split(",") if server.strip()]
+        if not servers or any(":" not in server for server in servers):
+            raise ValueError(f"IPM_KAFKA_BOOTSTRAP={value!r} is invalid; expected host:port[,host:port]")
+        return ",".join(servers)
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError(f"IPM_LOG_LEVEL={value!r} is invalid; use DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("the database URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @property
+    def masked_database_url(self) -> str:
+        """Render the database URL without its password, for logs."""
+        url = self.database_url.get_secret_value()
+        scheme, _, rest = url.partition("://")
+        credentials, at, host = rest.rpartition("@")
+        if not at:
+            return url
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
