@@ -88,6 +88,7 @@ class ReviewOpened(EventData):
 class ReviewDecided(EventData):
     review_id: str
     alert_id: str
+    entity_id: str
     decision: Literal["keep_plan", "revise_plan"]
     decided_by: str
     reason: str
@@ -272,7 +273,7 @@ _SPECS = (
               "A plan vintage set strategic targets with tolerance bands."),
     EventSpec("ipm.strategy.review.opened", Topics.REVIEWS, ReviewOpened, "1.0", "entity_id",
               "A strategy review was opened for an alert."),
-    EventSpec("ipm.strategy.review.decided", Topics.REVIEWS, ReviewDecided, "1.0", "review_id",
+    EventSpec("ipm.strategy.review.decided", Topics.REVIEWS, ReviewDecided, "1.0", "entity_id",
               "A strategy review was decided: keep or revise the plan."),
     EventSpec("ipm.forecast.actuals.posted", Topics.ACTUALS, ActualsPosted, "1.0", "entity_id|account_id",
               "New postings of one series were stored in the ledger; carries the new period balances."),

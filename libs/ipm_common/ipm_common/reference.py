@@ -8,6 +8,7 @@ arrives late is logged and ignored: the newest version wins.
 import json
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text, select
@@ -91,8 +92,15 @@ class Hierarchy:
     dimension: str
     parent_of: dict[str, str]
 
+    @cached_property
+    def _children(self) -> dict[str, list[str]]:
+        children: dict[str, list[str]] = {}
+        for child, parent in sorted(self.parent_of.items()):
+            children.setdefault(parent, []).append(child)
+        return children
+
     def children_of(self, node: str) -> list[str]:
-        return sorted(child for child, parent in self.parent_of.items() if parent == node)
+        return list(self._children.get(node, ()))
 
     def leaves_under(self, node: str) -> list[str]:
         """List the leaves below ``node``; a node without children is its own leaf."""
