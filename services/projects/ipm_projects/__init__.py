@@ -1,0 +1,1 @@
+"""IPM projects service: improvement projects and the benefits they plan."""

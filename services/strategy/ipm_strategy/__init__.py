@@ -1,0 +1,1 @@
+"""IPM strategy service: the organisation model, plans, strategic targets and strategy reviews."""

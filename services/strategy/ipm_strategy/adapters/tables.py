@@ -1,0 +1,138 @@
+"""The strategy service's tables (SQLAlchemy Core). Money columns use ``MoneyType``.
+
+The service owns the organisation model, so ``entities``, ``accounts`` and ``hierarchies`` are
+the masters that the other services copy from the reference events.
+"""
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from ipm_common.storage import MoneyType, define_inbox, define_outbox
+
+metadata = MetaData()
+outbox = define_outbox(metadata)
+inbox = define_inbox(metadata)
+
+entities = Table(
+    "entities",
+    metadata,
+    Column("entity_id", String(64), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("calendar", Text, nullable=False),  # FiscalCalendar.to_dict() as JSON
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("account_type", String(32), nullable=False),
+    Column("statement", String(32), nullable=False),
+    Column("normal_balance", String(8), nullable=False),
+    Column("direction", String(32), nullable=False),
+    Column("non_negative", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+hierarchies = Table(
+    "hierarchies",
+    metadata,
+    Column("hierarchy", String(64), primary_key=True),
+    Column("dimension", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+hierarchy_edges = Table(
+    "hierarchy_edges",
+    metadata,
+    Column("hierarchy", String(64), ForeignKey("hierarchies.hierarchy"), primary_key=True),
+    Column("child", String(64), primary_key=True),
+    Column("parent", String(64), nullable=False),
+    Column("position", Integer, nullable=False),  # order as submitted
+)
+
+plans = Table(
+    "plans",
+    metadata,
+    Column("plan_id", String(64), primary_key=True),
+    Column("entity_id", String(64), ForeignKey("entities.entity_id"), nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("adopted_for_fiscal_year", Integer, nullable=False),
+    # The entity's targets version that this plan's targets were published with, null without targets.
+    Column("targets_version", Integer, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("entity_id", "targets_version"),
+)
+
+plan_lines = Table(
+    "plan_lines",
+    metadata,
+    Column("plan_id", String(64), ForeignKey("plans.plan_id"), primary_key=True),
+    Column("line", String(64), primary_key=True),
+    Column("fiscal_year", Integer, primary_key=True),
+    Column("amount", MoneyType(), nullable=False),
+)
+
+plan_targets = Table(
+    "plan_targets",
+    metadata,
+    Column("plan_id", String(64), ForeignKey("plans.plan_id"), primary_key=True),
+    Column("line", String(64), primary_key=True),
+    Column("fiscal_year", Integer, primary_key=True),
+    Column("amount", MoneyType(), nullable=False),
+    Column("band_pct", MoneyType(), nullable=False),  # a fraction: 0.05 is 5 %
+    Column("band_absolute", MoneyType(), nullable=False),
+    Column("band_scope", String(16), nullable=False),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("review_id", String(64), primary_key=True),
+    Column("alert_id", String(255), nullable=False, unique=True),
+    Column("entity_id", String(64), nullable=False),
+    Column("line", String(64), nullable=False),
+    Column("fiscal_year", Integer, nullable=False),
+    Column("outlook", MoneyType(), nullable=False),
+    Column("target", MoneyType(), nullable=False),
+    Column("variance", MoneyType(), nullable=False),
+    Column("variance_pct", MoneyType(), nullable=True),
+    Column("threshold", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("decision", String(16), nullable=True),
+    Column("decided_by", String(128), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("correlation_id", String(128), nullable=False),
+    Index("ix_reviews_entity_status", "entity_id", "status"),
+)
+
+review_audit = Table(
+    "review_audit",
+    metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("review_id", String(64), ForeignKey("reviews.review_id"), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("by", String(128), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("from_status", String(16), nullable=True),
+    Column("to_status", String(16), nullable=False),
+    Column("note", Text, nullable=True),
+)

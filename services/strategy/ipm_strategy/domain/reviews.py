@@ -1,0 +1,90 @@
+"""Strategy reviews: the decision whether to keep or revise the plan after a target breach.
+
+A review opens once per alert, may be acknowledged, and ends with a decision that gives a
+reason. Every state change adds an entry to the review's audit trail.
+"""
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from ipm_common.errors import Conflict, InvalidInput
+
+ReviewStatus = Literal["opened", "acknowledged", "decided"]
+Decision = Literal["keep_plan", "revise_plan"]
+REVIEW_STATUSES: tuple[ReviewStatus, ...] = ("opened", "acknowledged", "decided")
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A breach that the performance service found: the full-year outlook against a strategic target."""
+
+    alert_id: str
+    entity_id: str
+    line: str
+    fiscal_year: int
+    outlook: Decimal
+    target: Decimal
+    variance: Decimal
+    variance_pct: Decimal | None
+    threshold: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One state change of a review: who changed it, when, from which status to which, and why."""
+
+    at: datetime
+    by: str
+    action: Literal["opened", "acknowledged", "decided"]
+    from_status: ReviewStatus | None
+    to_status: ReviewStatus
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    review_id: str
+    breach: Breach
+    status: ReviewStatus
+    opened_at: datetime
+    decision: Decision | None = None
+    decided_by: str | None = None
+    reason: str | None = None
+
+    def acknowledge(self, by: str, comment: str | None, at: datetime) -> tuple["Review", AuditEntry]:
+        """Move an opened review to acknowledged."""
+        _check_text("by", by)
+        if self.status != "opened":
+            raise Conflict(
+                f"review {self.review_id} is {self.status}; only an opened review can be acknowledged",
+                reason="review_not_opened",
+            )
+        entry = AuditEntry(at, by, "acknowledged", self.status, "acknowledged", comment or None)
+        return replace(self, status="acknowledged"), entry
+
+    def decide(self, decision: Decision, by: str, reason: str, at: datetime) -> tuple["Review", AuditEntry]:
+        """Record the decision on an opened or acknowledged review."""
+        _check_text("by", by)
+        _check_text("reason", reason)
+        if self.status == "decided":
+            raise Conflict(
+                f"review {self.review_id} is already decided ({self.decision} by {self.decided_by}); "
+                "a decision is final",
+                reason="review_decided",
+            )
+        entry = AuditEntry(at, by, "decided", self.status, "decided", f"{decision}: {reason}")
+        return replace(self, status="decided", decision=decision, decided_by=by, reason=reason), entry
+
+
+def open_review(breach: Breach, opened_by: str, at: datetime) -> tuple[Review, AuditEntry]:
+    """Open a new review of a breach under a fresh uuid4 id."""
+    review = Review(str(uuid.uuid4()), breach, "opened", at)
+    return review, AuditEntry(at, opened_by, "opened", None, "opened", f"alert {breach.alert_id}")
+
+
+def _check_text(field: str, value: str) -> None:
+    if not value or not value.strip():
+        raise InvalidInput(f"{field}: missing; give a non-empty {field}", field=field)

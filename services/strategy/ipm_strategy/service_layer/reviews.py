@@ -1,0 +1,92 @@
+"""Open strategy reviews for breached targets and record what people decide on them."""
+
+import logging
+from collections.abc import Callable
+
+from ipm_common.dispatch import publish_event
+from ipm_common.envelope import Envelope
+from ipm_common.errors import NotFound
+from ipm_common.events import ReviewDecided, ReviewOpened, StrategyReviewRequested
+from ipm_common.storage import Database, Transaction, utcnow
+from ipm_strategy.adapters import repository
+from ipm_strategy.domain.reviews import AuditEntry, Breach, Decision, Review, open_review
+from ipm_strategy.service_layer.unit_of_work import SOURCE, writing
+
+logger = logging.getLogger(__name__)
+
+
+async def open_review_for_alert(transaction: Transaction, envelope: Envelope, data: StrategyReviewRequested) -> None:
+    """Open the one review of an alert and publish ``ReviewOpened``, ignoring later requests for the alert."""
+    connection = transaction.connection
+    existing = await repository.review_id_for_alert(connection, data.alert_id)
+    if existing is not None:
+        logger.info("ignored review request %s for alert %s: review %s already exists", envelope.id,
+                    data.alert_id, existing)
+        return
+
+    breach = Breach(data.alert_id, data.entity_id, data.line, data.fiscal_year, data.outlook, data.target,
+                    data.variance, data.variance_pct, data.threshold)
+    review, entry = open_review(breach, opened_by=envelope.source, at=utcnow())
+    await repository.insert_review(connection, review, envelope.correlationid)
+    await repository.add_audit_entry(connection, review.review_id, entry)
+
+    opened = ReviewOpened(review_id=review.review_id, alert_id=data.alert_id, entity_id=data.entity_id,
+                          line=data.line, fiscal_year=data.fiscal_year)
+    await publish_event(transaction, SOURCE, opened, correlation_id=envelope.correlationid, subject=review.review_id)
+    logger.info("review %s opened for alert %s on %s/%s FY%s", review.review_id, data.alert_id, data.entity_id,
+                data.line, data.fiscal_year)
+
+
+async def acknowledge_review(database: Database, review_id: str, *, by: str, comment: str | None) -> Review:
+    """Mark an opened review as acknowledged."""
+    review = await _change(database, review_id, lambda review: review.acknowledge(by, comment, utcnow()))
+    logger.info("review %s acknowledged by %s", review_id, by)
+    return review
+
+
+async def decide_review(database: Database, review_id: str, *, decision: Decision, by: str, reason: str,
+                        correlation_id: str) -> Review:
+    """Record the decision on a review and publish ``ReviewDecided``."""
+    async with writing(database) as transaction:
+        review = await _apply(transaction, review_id, lambda review: review.decide(decision, by, reason, utcnow()))
+        decided = ReviewDecided(review_id=review_id, alert_id=review.breach.alert_id,
+                                entity_id=review.breach.entity_id, decision=decision,
+                                decided_by=by, reason=reason)
+        await publish_event(transaction, SOURCE, decided, correlation_id=correlation_id, subject=review_id)
+
+    logger.info("review %s decided by %s: %s", review_id, by, decision)
+    return review
+
+
+async def review_with_trail(database: Database, review_id: str) -> tuple[Review, list[AuditEntry]]:
+    """Load a review and every state change it went through, oldest first."""
+    async with database.reading() as connection:
+        review = await repository.review(connection, review_id)
+        if review is None:
+            raise _not_found(review_id)
+        return review, await repository.audit_trail(connection, review_id)
+
+
+Change = Callable[[Review], tuple[Review, AuditEntry]]
+
+
+async def _change(database: Database, review_id: str, change: Change) -> Review:
+    async with writing(database) as transaction:
+        return await _apply(transaction, review_id, change)
+
+
+async def _apply(transaction: Transaction, review_id: str, change: Change) -> Review:
+    """Load a review, apply a state change to it, and store the new state with its audit entry."""
+    connection = transaction.connection
+    review = await repository.review(connection, review_id)
+    if review is None:
+        raise _not_found(review_id)
+
+    changed, entry = change(review)
+    await repository.update_review(connection, changed, previous_status=review.status)
+    await repository.add_audit_entry(connection, review_id, entry)
+    return changed
+
+
+def _not_found(review_id: str) -> NotFound:
+    return NotFound(f"review {review_id!r} not found; list reviews with GET /v1/reviews")

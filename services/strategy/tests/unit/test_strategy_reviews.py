@@ -1,0 +1,77 @@
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from ipm_common.errors import Conflict, InvalidInput
+from ipm_strategy.domain.reviews import Breach, open_review
+
+BREACH = Breach("alert-1", "PHL", "wage_tax", 2025, outlook=Decimal("2090000000"), target=Decimal("2203000000"),
+                variance=Decimal("-113000000"), variance_pct=Decimal("-0.051294"), threshold="5% and 1000000")
+AT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def test_review_opens_with_audit_entry() -> None:
+    review, entry = open_review(BREACH, "ipm-performance", AT)
+
+    assert review.status == "opened"
+    assert len(review.review_id) == 36
+    assert (entry.by, entry.action, entry.from_status, entry.to_status) == ("ipm-performance", "opened", None,
+                                                                             "opened")
+
+
+def test_acknowledged_review_can_be_decided() -> None:
+    review, _ = open_review(BREACH, "ipm-performance", AT)
+
+    acknowledged, acknowledgement = review.acknowledge("cfo", "looking into it", AT)
+    decided, decision = acknowledged.decide("revise_plan", "cfo", "wage growth slowed", AT)
+
+    assert acknowledged.status == "acknowledged"
+    assert acknowledgement.note == "looking into it"
+    assert decided.status == "decided"
+    assert decided.decision == "revise_plan"
+    assert decided.reason == "wage growth slowed"
+    assert (decision.from_status, decision.to_status) == ("acknowledged", "decided")
+    assert decision.note == "revise_plan: wage growth slowed"
+
+
+def test_opened_review_can_be_decided() -> None:
+    review, _ = open_review(BREACH, "ipm-performance", AT)
+
+    decided, entry = review.decide("keep_plan", "cfo", "one-off refund", AT)
+
+    assert decided.status == "decided"
+    assert entry.from_status == "opened"
+
+
+def test_acknowledging_twice_conflicts() -> None:
+    review, _ = open_review(BREACH, "ipm-performance", AT)
+    acknowledged, _ = review.acknowledge("cfo", None, AT)
+
+    with pytest.raises(Conflict) as raised:
+        acknowledged.acknowledge("cfo", None, AT)
+
+    assert raised.value.reason == "review_not_opened"
+
+
+def test_decided_review_accepts_nothing_more() -> None:
+    review, _ = open_review(BREACH, "ipm-performance", AT)
+    decided, _ = review.decide("keep_plan", "cfo", "one-off refund", AT)
+
+    with pytest.raises(Conflict) as decide_again:
+        decided.decide("revise_plan", "cfo", "second thoughts", AT)
+    with pytest.raises(Conflict):
+        decided.acknowledge("cfo", None, AT)
+
+    assert decide_again.value.reason == "review_decided"
+
+
+@pytest.mark.parametrize(("by", "reason", "field"), [("cfo", "", "reason"), ("cfo", "   ", "reason"),
+                                                     (" ", "fine", "by")])
+def test_decision_needs_reason_and_person(by: str, reason: str, field: str) -> None:
+    review, _ = open_review(BREACH, "ipm-performance", AT)
+
+    with pytest.raises(InvalidInput) as raised:
+        review.decide("keep_plan", by, reason, AT)
+
+    assert raised.value.field == field
