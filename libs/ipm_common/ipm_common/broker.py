@@ -48,7 +48,7 @@ class TansuBroker:
                 stdout=log_file or subprocess.DEVNULL, stderr=subprocess.STDOUT,
             )
         finally:
-            # The child process holds its own copy of the descriptor.
+            # The child process has its own copy of the descriptor, so the parent closes its copy.
             if log_file is not None:
                 log_file.close()
         self._wait_until_listening(timeout)

@@ -11,13 +11,14 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 from sqlalchemy.exc import OperationalError
 
 from ipm_common.errors import PoisonMessage, TransientError
-from ipm_common.messaging import ConsumedMessage, MessageHandler, MessagePublisher
+from ipm_common.messaging import BatchHandler, ConsumedMessage, MessageHandler, MessagePublisher
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +51,19 @@ class _AssignmentListener(ConsumerRebalanceListener):  # type: ignore[misc]
             self._assigned.set()
 
 
+def _consumed(record: Any) -> ConsumedMessage:
+    return ConsumedMessage(topic=record.topic, partition=record.partition, offset=record.offset, key=record.key,
+                           value=record.value, headers=tuple(record.headers or ()))
+
+
 class KafkaConsumerLoop:
     """Consume ``settings.topics`` as group ``settings.group_id`` and pass each message to ``handler``."""
 
-    def __init__(self, settings: ConsumerSettings, handler: MessageHandler, dead_letters: MessagePublisher) -> None:
+    def __init__(self, settings: ConsumerSettings, handler: MessageHandler, dead_letters: MessagePublisher,
+                 batch_handler: BatchHandler | None = None) -> None:
         self.settings = settings
         self._handler = handler
+        self._batch_handler = batch_handler
         self._dead_letters = dead_letters
         self.assigned = asyncio.Event()
         self.processed = 0
@@ -81,6 +89,9 @@ class KafkaConsumerLoop:
         try:
             while True:
                 batches = await self._consumer.getmany(timeout_ms=500)
+                if self._batch_handler is not None and sum(len(records) for records in batches.values()) > 1:
+                    await self._consume_batch(batches)
+                    continue
                 for partition, messages in batches.items():
                     await self._consume_partition(partition, messages)
         finally:
@@ -88,21 +99,57 @@ class KafkaConsumerLoop:
             logger.info("consumer %s stopped", self.settings.group_id)
 
     async def _consume_partition(self, partition: TopicPartition, messages: Sequence[object]) -> None:
-        for record in messages:
-            message = ConsumedMessage(
-                topic=record.topic,  # type: ignore[attr-defined]
-                partition=record.partition,  # type: ignore[attr-defined]
-                offset=record.offset,  # type: ignore[attr-defined]
-                key=record.key,  # type: ignore[attr-defined]
-                value=record.value,  # type: ignore[attr-defined]
-                headers=tuple(record.headers or ()),  # type: ignore[attr-defined]
-            )
-            if not await self._consume_one(message):
-                # Re-read from the failed message after the backoff; later messages wait, so
-                # per-key order is kept.
-                self._consumer.seek(partition, message.offset)
+        """Handle one partition's fetched messages in order, then commit past the last one handled."""
+        next_offset: int | None = None
+        try:
+            for record in messages:
+                message = _consumed(record)
+                if not await self._consume_one(message):
+                    # Re-read from the failed message after the backoff; later messages wait, so
+                    # per-key order is kept.
+                    self._consumer.seek(partition, message.offset)
+                    break
+                next_offset = message.offset + 1
+        finally:
+            # Also on cancellation: a stopping consumer commits what it finished.
+            if next_offset is not None:
+                await self._commit(partition, next_offset)
+
+    async def _consume_batch(self, batches: dict[TopicPartition, list[Any]]) -> None:
+        """Hand every fetched message to the batch handler at once, falling back to one at a time.
+
+        The batch handler applies all messages in one transaction and returns the poison messages
+        it skipped. Any error makes the loop process the same messages one by one instead, which
+        isolates the failing message and applies the per-message retry and dead-letter rules; the
+        inbox drops whatever the failed batch had already applied.
+        """
+        assert self._batch_handler is not None
+        messages = [_consumed(record) for _, records in sorted(batches.items()) for record in records]
+        try:
+            poisoned = await self._batch_handler(messages)
+        except Exception as error:
+            logger.warning("batch of %s messages failed, processing them one by one: %r", len(messages), error)
+            for partition, records in batches.items():
+                await self._consume_partition(partition, records)
+            return
+
+        for message, poison in poisoned:
+            if not await self._dead_letter(message, poison, poison.reason):
+                for partition, records in batches.items():
+                    self._consumer.seek(partition, records[0].offset)
                 return
-            await self._consumer.commit({partition: message.offset + 1})
+
+        self.processed += len(messages) - len(poisoned)
+        for partition, records in batches.items():
+            await self._commit(partition, records[-1].offset + 1)
+
+    async def _commit(self, partition: TopicPartition, offset: int) -> None:
+        try:
+            await self._consumer.commit({partition: offset})
+        except KafkaError as error:
+            # The partition may have moved to another member during a rebalance. Its new owner
+            # starts from the last committed offset, and the inbox drops what is redelivered.
+            logger.warning("commit of %s at %s failed, messages will be redelivered: %s", partition, offset, error)
 
     async def _consume_one(self, message: ConsumedMessage) -> bool:
         """Handle one message; return False when it must be retried."""
@@ -140,7 +187,8 @@ class KafkaConsumerLoop:
         )
         await asyncio.sleep(delay)
 
-    async def _dead_letter(self, message: ConsumedMessage, error: Exception, reason: str) -> None:
+    async def _dead_letter(self, message: ConsumedMessage, error: Exception, reason: str) -> bool:
+        """Send the original bytes to the dead-letter topic; return False when the send failed."""
         headers = [
             ("ipm-original-topic", message.topic.encode()),
             ("ipm-original-partition", str(message.partition).encode()),
@@ -150,9 +198,15 @@ class KafkaConsumerLoop:
             ("ipm-error", str(error)[:2000].encode()),
         ]
         key = (message.key or b"").decode("utf-8", errors="replace")
-        await self._dead_letters.send(self.settings.dead_letter_topic, key, message.value or b"", headers)
+        try:
+            await self._dead_letters.send(self.settings.dead_letter_topic, key, message.value or b"", headers)
+        except (KafkaError, OSError) as send_error:
+            logger.warning("dead-letter send of %s[%s]@%s failed, retrying: %s",
+                           message.topic, message.partition, message.offset, send_error)
+            return False
         self.dead_lettered += 1
         logger.error(
             "dead-lettered %s[%s]@%s to %s, reason %s: %s",
             message.topic, message.partition, message.offset, self.settings.dead_letter_topic, reason, error,
         )
+        return True

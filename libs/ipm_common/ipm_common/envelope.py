@@ -35,7 +35,7 @@ class Envelope(BaseModel):
     subject: str | None = None
     datacontenttype: str = "application/json"
     correlationid: str
-    # major.minor; a malformed version must fail here, in decode, rather than later in ``major_version``.
+    # The version is major.minor. A malformed one must fail here in decode, not later in ``major_version``.
     schemaversion: str = Field(pattern=r"^[0-9]+\.[0-9]+$")
     data: dict[str, Any]
 

@@ -16,6 +16,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
+from ipm_common.errors import PoisonMessage
+
 logger = logging.getLogger(__name__)
 
 Headers = Sequence[tuple[str, bytes]]
@@ -34,6 +36,8 @@ class ConsumedMessage:
 
 
 MessageHandler = Callable[[ConsumedMessage], Awaitable[None]]
+# A batch handler applies many messages at once and returns the poison messages it skipped.
+BatchHandler = Callable[[Sequence[ConsumedMessage]], Awaitable[Sequence[tuple[ConsumedMessage, PoisonMessage]]]]
 
 
 class MessagePublisher(Protocol):
@@ -89,7 +93,7 @@ async def ensure_topics(bootstrap_servers: str, topics: Sequence[str], partition
 
 
 def _check_created(topic_errors: Sequence[dict[str, Any]]) -> None:
-    """Raise the broker's error for a topic it did not create; one that exists already is fine."""
+    """Raise the broker's error for any topic that it failed to create, except one that already exists."""
     # aiokafka's create_topics returns per-topic error codes instead of raising them.
     for result in topic_errors:
         if result["error_code"] == 0:

@@ -103,13 +103,23 @@ class Hierarchy:
         return list(self._children.get(node, ()))
 
     def leaves_under(self, node: str) -> list[str]:
-        """List the leaves below ``node``; a node without children is its own leaf."""
-        children = self.children_of(node)
-        if not children:
-            return [node]
+        """List the leaves below ``node``; a node without children is its own leaf.
+
+        The walk visits each node once, so an edge list with a cycle ends instead of recursing.
+        """
         leaves: list[str] = []
-        for child in children:
-            leaves.extend(self.leaves_under(child))
+        visited: set[str] = set()
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            if current in visited:
+                continue
+            visited.add(current)
+            children = self.children_of(current)
+            if children:
+                pending.extend(reversed(children))
+            else:
+                leaves.append(current)
         return leaves
 
     def ancestors_of(self, node: str) -> list[str]:

@@ -7,7 +7,9 @@ unpublished, so the relay sends it again after restart; consumers drop the dupli
 import asyncio
 import logging
 
+from aiokafka.errors import KafkaError
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from ipm_common.messaging import MessagePublisher
 from ipm_common.storage import Database, utcnow
@@ -30,14 +32,28 @@ class OutboxRelay:
         try:
             while True:
                 self._database.committed.clear()
-                while await self.publish_pending() == self._batch_size:
-                    pass
+                await self._publish_all_pending()
                 try:
                     await asyncio.wait_for(self._database.committed.wait(), self._poll_interval)
                 except TimeoutError:
                     pass
         finally:
             logger.info("outbox relay stopped after publishing %s events", self.published)
+
+    async def _publish_all_pending(self) -> None:
+        failures = 0
+        while True:
+            try:
+                if await self.publish_pending() < self._batch_size:
+                    return
+                failures = 0
+            except (KafkaError, OSError, OperationalError) as error:
+                # The rows stay unpublished and are sent again; nothing is lost while the broker
+                # or the database is away.
+                failures += 1
+                delay = min(5.0, 0.1 * 2 ** min(failures, 6))
+                logger.warning("outbox publish failed (attempt %s), retrying in %.1f s: %s", failures, delay, error)
+                await asyncio.sleep(delay)
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished rows; return how many were sent."""

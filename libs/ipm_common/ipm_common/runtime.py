@@ -17,7 +17,7 @@ from sqlalchemy import text
 from ipm_common.consumer import ConsumerSettings, KafkaConsumerLoop
 from ipm_common.events import ALL_TOPICS, SERVICES, Topics
 from ipm_common.http import health_router, install_error_handlers
-from ipm_common.messaging import KafkaPublisher, MessageHandler, ensure_topics, wait_for_broker
+from ipm_common.messaging import BatchHandler, KafkaPublisher, MessageHandler, ensure_topics, wait_for_broker
 from ipm_common.relay import OutboxRelay
 from ipm_common.settings import ServiceSettings
 from ipm_common.storage import Database
@@ -32,6 +32,7 @@ class Subscription:
     group_id: str
     topics: tuple[str, ...]
     handler: MessageHandler
+    batch_handler: BatchHandler | None = None
 
 
 @dataclass
@@ -55,7 +56,8 @@ class ServiceRuntime:
         await self.publisher.start()
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.service}-relay"))
         for subscription in self.subscriptions:
-            loop = KafkaConsumerLoop(self._consumer_settings(subscription), subscription.handler, self.publisher)
+            loop = KafkaConsumerLoop(self._consumer_settings(subscription), subscription.handler, self.publisher,
+                                     subscription.batch_handler)
             self.consumers.append(loop)
             self._tasks.append(asyncio.create_task(loop.run(), name=subscription.group_id))
         await self._wait_for_assignment()
