@@ -1,0 +1,1 @@
+"""IPM forecast service: the actuals ledger, budgets and rolling forecasts."""

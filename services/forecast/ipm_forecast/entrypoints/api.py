@@ -1,0 +1,154 @@
+"""The forecast service's HTTP API: actuals, periods, exchange rates, budgets and forecasts."""
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ipm_common.errors import NotFound
+from ipm_common.events import BudgetApproved
+from ipm_common.http import ExactJSONRoute
+from ipm_common.periods import PeriodKey
+from ipm_common.runtime import get_database
+from ipm_common.storage import Database, utcnow
+from ipm_forecast.adapters import repository, tables
+from ipm_forecast.entrypoints.schemas import BudgetIn, IngestOut, PeriodCloseIn, PostingBatchIn, RateIn
+from ipm_forecast.service_layer.budgets import approve_budget
+from ipm_forecast.service_layer.ingestion import ingest_batch
+
+router = APIRouter(prefix="/v1", route_class=ExactJSONRoute, tags=["forecast"])
+
+
+@router.post("/actuals", response_model=IngestOut)
+async def post_actuals(batch: PostingBatchIn, request: Request,
+                       database: Database = Depends(get_database)) -> IngestOut:
+    """Post a batch of ERP postings; replays of known source ids change nothing."""
+    settings = request.app.state.runtime.settings
+    result = await ingest_batch(database, batch.to_requests(), batch_id=batch.batch_id, channel="http",
+                                base_currency=settings.fx_base_currency)
+    return IngestOut(**result.__dict__)
+
+
+@router.get("/actuals/{entity_id}/{account_id}")
+async def get_actuals(entity_id: str, account_id: str, cost_centre: str = "",
+                      database: Database = Depends(get_database)) -> dict[str, Any]:
+    """Return a series' period balances in natural sign and functional currency."""
+    async with database.reading() as connection:
+        totals, version = await repository.period_totals(connection, entity_id, account_id, cost_centre)
+    if not totals:
+        raise NotFound(f"no actuals for {entity_id}/{account_id}")
+    return {"entity_id": entity_id, "account_id": account_id, "ledger_version": version,
+            "periods": [{"period": str(period), "amount": str(amount)} for period, amount in sorted(totals.items())]}
+
+
+@router.post("/periods/{entity_id}/{period}/close")
+async def close_period(entity_id: str, period: str, body: PeriodCloseIn,
+                       database: Database = Depends(get_database)) -> dict[str, str]:
+    """Close a period: later postings into it are rejected until it is reopened."""
+    key = PeriodKey.parse(period)
+    async with database.transaction() as transaction:
+        await repository.reference.entity(transaction.connection, entity_id)
+        dialect = sqlite if database.engine.dialect.name == "sqlite" else postgresql
+        statement = dialect.insert(tables.closed_periods).values(
+            entity_id=entity_id, period=str(key), closed_at=utcnow(), closed_by=body.by)
+        await transaction.connection.execute(statement.on_conflict_do_nothing())
+    return {"entity_id": entity_id, "period": str(key), "status": "closed"}
+
+
+@router.post("/periods/{entity_id}/{period}/reopen")
+async def reopen_period(entity_id: str, period: str, body: PeriodCloseIn,
+                        database: Database = Depends(get_database)) -> dict[str, str]:
+    """Reopen a closed period so that it accepts postings again."""
+    key = PeriodKey.parse(period)
+    table = tables.closed_periods
+    async with database.transaction() as transaction:
+        await transaction.connection.execute(delete(table).where(table.c.entity_id == entity_id,
+                                                                 table.c.period == str(key)))
+    return {"entity_id": entity_id, "period": str(key), "status": "open", "by": body.by}
+
+
+@router.put("/fx-rates")
+async def put_rates(rates: list[RateIn], database: Database = Depends(get_database)) -> dict[str, int]:
+    """Store exchange rates by rate type and period; a rate for the same key is replaced."""
+    table = tables.fx_rates
+    async with database.transaction() as transaction:
+        for rate in rates:
+            await transaction.connection.execute(delete(table).where(
+                table.c.from_currency == rate.from_currency, table.c.to_currency == rate.to_currency,
+                table.c.rate_type == rate.rate_type, table.c.period == rate.period))
+            await transaction.connection.execute(table.insert().values(**rate.model_dump()))
+    return {"stored": len(rates)}
+
+
+@router.post("/budgets", response_model=BudgetApproved)
+async def post_budget(budget: BudgetIn, database: Database = Depends(get_database)) -> BudgetApproved:
+    """Approve a budget for an entity's fiscal year, spread to periods to the cent."""
+    return await approve_budget(database, entity_id=budget.entity_id, fiscal_year=budget.fiscal_year,
+                                approved_by=budget.approved_by, lines=[line.to_request() for line in budget.lines],
+                                budget_id=budget.budget_id)
+
+
+@router.get("/forecasts/{entity_id}/{account_id}")
+async def get_forecast(entity_id: str, account_id: str, version: int | None = None, cost_centre: str = "",
+                       database: Database = Depends(get_database)) -> dict[str, Any]:
+    """Return the latest forecast version of a series, or the version asked for."""
+    table = tables.forecasts
+    query = select(table).where(table.c.entity_id == entity_id, table.c.account_id == account_id,
+                                table.c.cost_centre == cost_centre)
+    query = query.where(table.c.version == version) if version else query.order_by(table.c.version.desc()).limit(1)
+    async with database.reading() as connection:
+        header = (await connection.execute(query)).first()
+        if header is None:
+            raise NotFound(f"no forecast for {entity_id}/{account_id}" + (f" version {version}" if version else ""))
+        points = (await connection.execute(select(tables.forecast_points).where(
+            tables.forecast_points.c.forecast_id == header.forecast_id).order_by(
+            tables.forecast_points.c.period))).all()
+    return {
+        "forecast_id": header.forecast_id, "entity_id": entity_id, "account_id": account_id,
+        "version": header.version, "origin": header.origin, "method": header.method, "clamped": header.clamped,
+        "ledger_version": header.ledger_version, "created_at": header.created_at.isoformat(),
+        "points": [{"period": point.period, **{name: _text(getattr(point, name))
+                                                for name in ("baseline", "benefits", "value", "p10", "p90")}}
+                   for point in points],
+    }
+
+
+@router.get("/forecasts/{entity_id}/{account_id}/versions")
+async def list_forecast_versions(entity_id: str, account_id: str, cost_centre: str = "",
+                                 database: Database = Depends(get_database)) -> list[dict[str, Any]]:
+    """List every kept forecast version of a series, newest first."""
+    table = tables.forecasts
+    async with database.reading() as connection:
+        rows = (await connection.execute(select(table).where(
+            table.c.entity_id == entity_id, table.c.account_id == account_id, table.c.cost_centre == cost_centre,
+        ).order_by(table.c.version.desc()))).all()
+    return [{"version": row.version, "forecast_id": row.forecast_id, "origin": row.origin, "method": row.method,
+             "ledger_version": row.ledger_version, "created_at": row.created_at.isoformat()} for row in rows]
+
+
+def _text(amount: Decimal) -> str:
+    return format(amount, "f")
+
+
+@router.get("/reference")
+async def get_reference(database: Database = Depends(get_database)) -> dict[str, Any]:
+    """Return which entities, how many accounts and which hierarchies this service holds."""
+    async with database.reading() as connection:
+        entities = await repository.reference.entities(connection)
+        accounts = await repository.reference.accounts(connection)
+        hierarchies = await repository.reference.hierarchies(connection)
+    return {"entities": sorted(entities), "accounts": len(accounts),
+            "hierarchies": [hierarchy.name for hierarchy in hierarchies]}
+
+
+@router.get("/stats")
+async def get_stats(database: Database = Depends(get_database)) -> dict[str, int]:
+    """Count stored postings, late postings and kept forecast versions."""
+    async with database.reading() as connection:
+        postings = (await connection.execute(select(func.count()).select_from(tables.postings))).scalar_one()
+        late = (await connection.execute(select(func.count()).select_from(tables.postings).where(
+            tables.postings.c.late.is_(True)))).scalar_one()
+        versions = (await connection.execute(select(func.count()).select_from(tables.forecasts))).scalar_one()
+    return {"postings": postings, "late_postings": late, "forecast_versions": versions}
