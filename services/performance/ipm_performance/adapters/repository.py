@@ -1,0 +1,304 @@
+"""Storage of the inputs (targets, budgets, ledger, forecasts) and loading them as domain figures."""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ipm_common.events import ActualsPosted, BudgetApproved, ForecastRerolled, TargetLine, TargetsSet
+from ipm_common.periods import PeriodKey
+from ipm_common.reference import ReferenceStore
+from ipm_performance.adapters import tables
+from ipm_performance.adapters.statements import insert_missing
+from ipm_performance.domain.figures import Balance, EntityFigures, SeriesForecast, SeriesKey, Target
+from ipm_performance.domain.lines import LineTree
+from ipm_performance.domain.rules import target_band
+
+logger = logging.getLogger(__name__)
+
+reference_store = ReferenceStore(tables.reference)
+
+
+def cost_centre_key(cost_centre: str | None) -> str:
+    return cost_centre or ""
+
+
+@dataclass(frozen=True)
+class BalanceChanges:
+    """Periods whose stored balance an event replaced, and periods it carried an older version for."""
+
+    applied: tuple[PeriodKey, ...]
+    stale: tuple[PeriodKey, ...]
+
+
+# --- reference data ----------------------------------------------------------------------------
+
+
+async def line_tree(connection: AsyncConnection) -> LineTree:
+    return LineTree.from_hierarchies(await reference_store.hierarchies(connection, "account"))
+
+
+async def account_directions(connection: AsyncConnection) -> dict[str, str]:
+    accounts = await reference_store.accounts(connection)
+    return {account_id: account.direction for account_id, account in accounts.items()}
+
+
+# --- targets -----------------------------------------------------------------------------------
+
+
+async def store_targets(connection: AsyncConnection, data: TargetsSet, now: datetime) -> list[TargetLine]:
+    """Store each target unless a newer version of the same entity, line and year is stored; return those stored."""
+    stored: list[TargetLine] = []
+    for target in data.targets:
+        # Building the band rejects a negative band before anything is stored.
+        target_band(target.band_pct, target.band_absolute, target.band_scope)
+        key = (tables.targets.c.entity_id == data.entity_id, tables.targets.c.line == target.line,
+               tables.targets.c.fiscal_year == target.fiscal_year)
+        version = (await connection.execute(select(tables.targets.c.version).where(*key))).scalar()
+        if version is not None and version > data.version:
+            logger.info("ignored stale target %s %s FY%s version %s (stored %s)", data.entity_id, target.line,
+                        target.fiscal_year, data.version, version)
+            continue
+
+        values = {"plan_id": data.plan_id, "plan_name": data.plan_name, "amount": target.amount,
+                  "band_pct": target.band_pct, "band_absolute": target.band_absolute,
+                  "band_scope": target.band_scope, "version": data.version, "updated_at": now}
+        if version is None:
+            await connection.execute(insert(tables.targets).values(
+                entity_id=data.entity_id, line=target.line, fiscal_year=target.fiscal_year, **values))
+        else:
+            await connection.execute(update(tables.targets).where(*key).values(values))
+        stored.append(target)
+    return stored
+
+
+# --- budgets -----------------------------------------------------------------------------------
+
+
+async def store_budget(connection: AsyncConnection, data: BudgetApproved, now: datetime) -> bool:
+    """Replace the entity's budget of the fiscal year when ``data`` is a newer version; return whether it did."""
+    key = (tables.budgets.c.entity_id == data.entity_id, tables.budgets.c.fiscal_year == data.fiscal_year)
+    version = (await connection.execute(select(tables.budgets.c.version).where(*key))).scalar()
+    if version is not None and version >= data.version:
+        logger.info("ignored budget %s of %s FY%s version %s: version %s is stored", data.budget_id,
+                    data.entity_id, data.fiscal_year, data.version, version)
+        return False
+
+    await connection.execute(delete(tables.budgets).where(*key))
+    await connection.execute(delete(tables.budget_lines).where(
+        tables.budget_lines.c.entity_id == data.entity_id, tables.budget_lines.c.fiscal_year == data.fiscal_year))
+    await connection.execute(insert(tables.budgets).values(
+        entity_id=data.entity_id, fiscal_year=data.fiscal_year, budget_id=data.budget_id, version=data.version,
+        approved_by=data.approved_by, received_at=now))
+
+    rows = _budget_rows(data)
+    if rows:
+        await connection.execute(insert(tables.budget_lines), rows)
+    return True
+
+
+def _budget_rows(data: BudgetApproved) -> list[dict[str, object]]:
+    """Build one row per line, cost centre and period, adding up repeated periods of one line."""
+    amounts: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    for line in data.lines:
+        for period in line.periods:
+            key = PeriodKey.parse(period.period)
+            amounts[(line.line, cost_centre_key(line.cost_centre), str(key))] += period.amount
+    return [
+        {"entity_id": data.entity_id, "fiscal_year": data.fiscal_year, "line": line, "cost_centre": cost_centre,
+         "period": period, "amount": amount, "budget_id": data.budget_id}
+        for (line, cost_centre, period), amount in sorted(amounts.items())
+    ]
+
+
+# --- actuals -----------------------------------------------------------------------------------
+
+
+async def store_postings(connection: AsyncConnection, data: ActualsPosted, now: datetime) -> int:
+    """Store the postings whose source id is new; return how many were new."""
+    source_ids = [posting.source_id for posting in data.postings]
+    if not source_ids:
+        return 0
+    known = set((await connection.execute(select(tables.postings.c.source_id).where(
+        tables.postings.c.source_id.in_(source_ids)))).scalars())
+
+    stored = 0
+    for posting in data.postings:
+        if posting.source_id in known:
+            continue
+        known.add(posting.source_id)
+        row = {"source_id": posting.source_id, "entity_id": data.entity_id, "account_id": data.account_id,
+               "cost_centre": cost_centre_key(data.cost_centre), "period": str(PeriodKey.parse(posting.period)),
+               "posting_date": posting.posting_date, "amount": posting.amount,
+               "ledger_amount": posting.ledger_amount, "currency": posting.currency, "reverses": posting.reverses,
+               "late": posting.late, "batch_id": data.batch_id, "received_at": now}
+        stored += int(await insert_missing(connection, tables.postings, row))
+    return stored
+
+
+async def store_balances(connection: AsyncConnection, data: ActualsPosted, now: datetime) -> BalanceChanges:
+    """Store each period balance unless the stored one has the same or a newer ledger version."""
+    table = tables.balances
+    series = (table.c.entity_id == data.entity_id, table.c.account_id == data.account_id,
+              table.c.cost_centre == cost_centre_key(data.cost_centre))
+    stored_versions = {row.period: row.ledger_version for row in (await connection.execute(
+        select(table.c.period, table.c.ledger_version).where(*series))).all()}
+
+    applied: list[PeriodKey] = []
+    stale: list[PeriodKey] = []
+    for balance in data.balances:
+        period = PeriodKey.parse(balance.period)
+        stored = stored_versions.get(str(period))
+        values = {"amount": balance.amount, "ledger_version": balance.ledger_version, "batch_id": data.batch_id,
+                  "updated_at": now}
+        if stored is None:
+            await connection.execute(insert(table).values(
+                entity_id=data.entity_id, account_id=data.account_id, cost_centre=cost_centre_key(data.cost_centre),
+                period=str(period), fiscal_year=period.fiscal_year, **values))
+        elif balance.ledger_version > stored:
+            await connection.execute(update(table).where(*series, table.c.period == str(period)).values(values))
+        else:
+            stale.append(period)
+            continue
+        stored_versions[str(period)] = balance.ledger_version
+        applied.append(period)
+    return BalanceChanges(tuple(applied), tuple(stale))
+
+
+# --- forecasts ---------------------------------------------------------------------------------
+
+
+async def store_forecast(connection: AsyncConnection, data: ForecastRerolled, now: datetime) -> bool:
+    """Replace the series' forecast when ``data`` is a newer version; return whether it did."""
+    series = (tables.forecasts.c.entity_id == data.entity_id, tables.forecasts.c.account_id == data.account_id,
+              tables.forecasts.c.cost_centre == cost_centre_key(data.cost_centre))
+    version = (await connection.execute(select(tables.forecasts.c.version).where(*series))).scalar()
+    if version is not None and version >= data.version:
+        return False
+
+    origin = PeriodKey.parse(data.origin)
+    cost_centre = cost_centre_key(data.cost_centre)
+    await connection.execute(delete(tables.forecasts).where(*series))
+    await connection.execute(delete(tables.forecast_points).where(
+        tables.forecast_points.c.entity_id == data.entity_id, tables.forecast_points.c.account_id == data.account_id,
+        tables.forecast_points.c.cost_centre == cost_centre))
+    await connection.execute(insert(tables.forecasts).values(
+        entity_id=data.entity_id, account_id=data.account_id, cost_centre=cost_centre, forecast_id=data.forecast_id,
+        version=data.version, origin=str(origin), method=data.method, clamped=data.clamped,
+        ledger_version=data.ledger_version, batch_id=data.batch_id, received_at=now))
+
+    rows = []
+    for point in data.points:
+        period = PeriodKey.parse(point.period)
+        rows.append({"entity_id": data.entity_id, "account_id": data.account_id, "cost_centre": cost_centre,
+                     "period": str(period), "fiscal_year": period.fiscal_year, "baseline": point.baseline,
+                     "benefits": point.benefits, "value": point.value, "p10": point.p10, "p90": point.p90})
+    if rows:
+        await connection.execute(insert(tables.forecast_points), rows)
+    return True
+
+
+@dataclass(frozen=True)
+class StoredForecast:
+    origin: PeriodKey
+    version: int
+    ledger_version: int
+
+
+async def stored_forecast(connection: AsyncConnection, entity_id: str, account_id: str,
+                          cost_centre: str | None) -> StoredForecast | None:
+    table = tables.forecasts
+    row = (await connection.execute(select(table.c.origin, table.c.version, table.c.ledger_version).where(
+        table.c.entity_id == entity_id, table.c.account_id == account_id,
+        table.c.cost_centre == cost_centre_key(cost_centre)))).first()
+    if row is None:
+        return None
+    return StoredForecast(PeriodKey.parse(row.origin), row.version, row.ledger_version)
+
+
+async def series_ledger_version(connection: AsyncConnection, entity_id: str, account_id: str,
+                                cost_centre: str | None) -> int:
+    """Return the newest ledger version among the series' stored balances, 0 when it has none."""
+    table = tables.balances
+    version = (await connection.execute(select(func.max(table.c.ledger_version)).where(
+        table.c.entity_id == entity_id, table.c.account_id == account_id,
+        table.c.cost_centre == cost_centre_key(cost_centre)))).scalar()
+    return int(version or 0)
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+async def load_figures(connection: AsyncConnection, entity_id: str, fiscal_year: int) -> EntityFigures:
+    """Load everything that evaluating one entity's fiscal year needs."""
+    return EntityFigures(
+        entity_id=entity_id,
+        fiscal_year=fiscal_year,
+        balances=await _load_balances(connection, entity_id, fiscal_year),
+        forecasts=await _load_forecasts(connection, entity_id, fiscal_year),
+        budgets=await _load_budgets(connection, entity_id, fiscal_year),
+        targets=await _load_targets(connection, entity_id, fiscal_year),
+    )
+
+
+async def _load_balances(connection: AsyncConnection, entity_id: str,
+                         fiscal_year: int) -> dict[SeriesKey, dict[PeriodKey, Balance]]:
+    table = tables.balances
+    rows = (await connection.execute(select(table).where(
+        table.c.entity_id == entity_id, table.c.fiscal_year == fiscal_year))).all()
+    found: dict[SeriesKey, dict[PeriodKey, Balance]] = defaultdict(dict)
+    for row in rows:
+        found[(row.account_id, row.cost_centre)][PeriodKey.parse(row.period)] = Balance(row.amount,
+                                                                                         row.ledger_version)
+    return dict(found)
+
+
+async def _load_forecasts(connection: AsyncConnection, entity_id: str,
+                          fiscal_year: int) -> dict[SeriesKey, SeriesForecast]:
+    points = tables.forecast_points
+    values: dict[SeriesKey, dict[PeriodKey, Decimal]] = defaultdict(dict)
+    for row in (await connection.execute(select(points).where(
+            points.c.entity_id == entity_id, points.c.fiscal_year == fiscal_year))).all():
+        values[(row.account_id, row.cost_centre)][PeriodKey.parse(row.period)] = row.value
+
+    rows = (await connection.execute(select(tables.forecasts).where(
+        tables.forecasts.c.entity_id == entity_id))).all()
+    return {
+        (row.account_id, row.cost_centre): SeriesForecast(
+            PeriodKey.parse(row.origin), row.version, values.get((row.account_id, row.cost_centre), {}))
+        for row in rows
+    }
+
+
+async def _load_budgets(connection: AsyncConnection, entity_id: str,
+                        fiscal_year: int) -> dict[str, dict[PeriodKey, Decimal]]:
+    table = tables.budget_lines
+    found: dict[str, dict[PeriodKey, Decimal]] = defaultdict(dict)
+    for row in (await connection.execute(select(table).where(
+            table.c.entity_id == entity_id, table.c.fiscal_year == fiscal_year))).all():
+        period = PeriodKey.parse(row.period)
+        found[row.line][period] = found[row.line].get(period, Decimal(0)) + row.amount
+    return dict(found)
+
+
+async def _load_targets(connection: AsyncConnection, entity_id: str, fiscal_year: int) -> dict[str, Target]:
+    table = tables.targets
+    rows = (await connection.execute(select(table).where(
+        table.c.entity_id == entity_id, table.c.fiscal_year == fiscal_year))).all()
+    return {
+        row.line: Target(row.line, row.fiscal_year, row.amount,
+                         target_band(row.band_pct, row.band_absolute, row.band_scope), row.plan_id, row.version)
+        for row in rows
+    }
+
+
+async def latest_fiscal_years(connection: AsyncConnection) -> dict[str, int]:
+    """Return, per entity, the latest fiscal year in which it has actuals."""
+    table = tables.balances
+    rows = (await connection.execute(select(table.c.entity_id, func.max(table.c.fiscal_year)).group_by(
+        table.c.entity_id))).all()
+    return {entity_id: fiscal_year for entity_id, fiscal_year in rows}

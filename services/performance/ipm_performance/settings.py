@@ -1,0 +1,13 @@
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from ipm_common.settings import ServiceSettings
+
+
+class PerformanceSettings(ServiceSettings):
+    """Settings of the performance service, read from ``IPM_PERFORMANCE_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="IPM_PERFORMANCE_", env_file=".env", extra="ignore")
+
+    database_url: SecretStr = SecretStr("sqlite+aiosqlite:///./data/performance.db")
+    port: int = 8104
