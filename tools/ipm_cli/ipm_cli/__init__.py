@@ -1,0 +1,1 @@
+"""The ipm command: the local stack and the demo on real data."""

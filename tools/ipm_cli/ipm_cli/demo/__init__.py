@@ -1,0 +1,1 @@
+"""The demo: ten years of the City of Philadelphia's General Fund revenue through IPM."""
