@@ -119,8 +119,8 @@ class KafkaConsumerLoop:
         """Hand every fetched message to the batch handler at once, falling back to one at a time.
 
         The batch handler applies all messages in one transaction and returns the poison messages
-        it skipped. Any error makes the loop process the same messages one by one instead, which
-        isolates the failing message and applies the per-message retry and dead-letter rules; the
+        it skipped. On any error the loop processes the same messages one by one instead, which
+        isolates the failing message and applies the per-message retry and dead-letter rules. The
         inbox drops whatever the failed batch had already applied.
         """
         assert self._batch_handler is not None

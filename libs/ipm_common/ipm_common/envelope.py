@@ -1,9 +1,9 @@
 """The one envelope that every integration event travels in.
 
-The attributes follow CloudEvents 1.0 in structured JSON mode (``id``, ``source``, ``type``,
-``specversion``, ``time``, ``subject``, ``datacontenttype``) plus two extension attributes:
-``correlationid``, shared by every event that one ERP batch or API call caused, and
-``schemaversion``, the major.minor version of ``data``'s schema.
+The attributes follow CloudEvents 1.0 in structured JSON mode: ``id``, ``source``, ``type``,
+``specversion``, ``time``, ``subject`` and ``datacontenttype``. Two extension attributes follow.
+``correlationid`` is shared by every event that one ERP batch or API call caused, and
+``schemaversion`` is the major.minor version of the schema of ``data``.
 """
 
 import json

@@ -1,6 +1,6 @@
 """The HTTP boundary shared by the services: exact JSON bodies, the error map and health checks.
 
-FastAPI parses JSON numbers into floats before pydantic sees them. ``ExactJSONRoute`` parses
+FastAPI parses JSON numbers into floats before pydantic validates them. ``ExactJSONRoute`` parses
 request bodies with ``Decimal`` for every non-integer number instead, so an amount sent as a
 JSON number is kept exactly as written, and rejects the ``NaN`` and ``Infinity`` literals.
 """
@@ -108,7 +108,7 @@ ReadinessCheck = Callable[[], Awaitable[bool]]
 
 
 def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
-    """Build ``/healthz`` (the process runs) and ``/readyz`` (every dependency answers)."""
+    """Build ``/healthz`` (the process runs) and ``/readyz`` (every dependency is reachable)."""
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz")

@@ -107,7 +107,7 @@ def _check_created(topic_errors: Sequence[dict[str, Any]]) -> None:
 
 # The deadline bounds a loop of reconnect attempts, each of which must be allowed to finish.
 async def wait_for_broker(bootstrap_servers: str, timeout: float = 20.0) -> None:  # noqa: ASYNC109
-    """Wait until the broker answers metadata requests, or raise ``TimeoutError``."""
+    """Wait until the broker returns metadata, or raise ``TimeoutError``."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -126,7 +126,7 @@ async def wait_for_broker(bootstrap_servers: str, timeout: float = 20.0) -> None
 
 @dataclass
 class InMemoryBus:
-    """A broker stand-in for unit tests with the publisher interface and per-topic subscribers.
+    """In-memory broker for unit tests, with the publisher interface and per-topic subscribers.
 
     Messages are delivered in publish order, one at a time, to every handler of the topic.
     """

@@ -2,7 +2,7 @@
 
 Every IPM calendar has twelve periods a year: calendar months, months shifted to a fiscal-year
 start, or 4-4-5 week periods. A key is calendar-independent, so keys of one entity can be
-ordered, shifted and ranged without the calendar; turning dates into keys needs the entity's
+ordered, shifted and ranged without the calendar. Turning dates into keys needs the entity's
 ``FiscalCalendar`` (``ipm_common.calendar``).
 """
 

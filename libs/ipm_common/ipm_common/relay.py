@@ -1,7 +1,7 @@
 """The outbox relay: publishes committed outbox rows in order and marks them published.
 
 A crash between the broker's acknowledgement and the update that marks the row leaves the row
-unpublished, so the relay sends it again after restart; consumers drop the duplicate by event id.
+unpublished, so the relay sends it again after restart. Consumers drop the duplicate by event id.
 """
 
 import asyncio
@@ -48,8 +48,8 @@ class OutboxRelay:
                     return
                 failures = 0
             except (KafkaError, OSError, OperationalError) as error:
-                # The rows stay unpublished and are sent again; nothing is lost while the broker
-                # or the database is away.
+                # The rows stay unpublished and are sent again once the broker or the database
+                # is back.
                 failures += 1
                 delay = min(5.0, 0.1 * 2 ** min(failures, 6))
                 logger.warning("outbox publish failed (attempt %s), retrying in %.1f s: %s", failures, delay, error)
@@ -69,7 +69,7 @@ class OutboxRelay:
         if not rows:
             return 0
 
-        # NOTE: two relays over one database may both send a row before either marks it; the
+        # NOTE: two relays over one database may both send a row before either marks it. The
         # consumers' inbox drops the second copy, so this costs a duplicate message, not a count.
         await self._publisher.send_many([(row.topic, row.key, row.payload.encode("utf-8")) for row in rows])
 

@@ -1,4 +1,4 @@
-"""What the forecast service reacts to: one handler table per consumer group."""
+"""The forecast service's event subscriptions: one handler table per consumer group."""
 
 import json
 import logging
