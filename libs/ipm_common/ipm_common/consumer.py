@@ -22,6 +22,9 @@ from ipm_common.messaging import BatchHandler, ConsumedMessage, MessageHandler, 
 
 logger = logging.getLogger(__name__)
 
+# Room for the headers below Kafka's default 1 MiB message limit.
+MAX_DEAD_LETTER_BYTES = 1_000_000
+
 
 @dataclass(frozen=True)
 class ConsumerSettings:
@@ -198,8 +201,13 @@ class KafkaConsumerLoop:
             ("ipm-error", str(error)[:2000].encode()),
         ]
         key = (message.key or b"").decode("utf-8", errors="replace")
+        value = message.value or b""
+        if len(value) > MAX_DEAD_LETTER_BYTES:
+            # The broker would reject the original as too large, so the dead letter keeps its start.
+            headers.append(("ipm-original-size", str(len(value)).encode()))
+            value = value[:MAX_DEAD_LETTER_BYTES]
         try:
-            await self._dead_letters.send(self.settings.dead_letter_topic, key, message.value or b"", headers)
+            await self._dead_letters.send(self.settings.dead_letter_topic, key, value, headers)
         except (KafkaError, OSError) as send_error:
             logger.warning("dead-letter send of %s[%s]@%s failed, retrying: %s",
                            message.topic, message.partition, message.offset, send_error)

@@ -120,6 +120,8 @@ class ActualsPosted(EventData):
     cost_centre: str | None = None
     currency: str
     batch_id: str
+    # The number of actuals-posted events the ERP batch produced: one per series, or more when a
+    # series had too many postings for one event. Each leads to one re-rolled forecast.
     batch_series_count: int
     postings: tuple[PostedLine, ...]
     balances: tuple[PeriodBalance, ...]

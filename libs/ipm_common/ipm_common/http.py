@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ipm_common.errors import Conflict, InvalidInput, IPMError, MissingRate, NotFound, PeriodClosed
 
@@ -92,16 +93,28 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
-        details = [
-            {"field": field_path(item["loc"]), "message": item["msg"].removeprefix("Value error, "),
-             "type": item["type"]}
-            for item in error.errors()
-        ]
+        details = [_validation_detail(item) for item in error.errors()]
         logger.info("%s %s rejected with 422: %s", request.method, request.url.path, details[:3])
         return JSONResponse({"detail": details}, status_code=422)
 
+    async def on_database_error(request: Request, error: Exception) -> JSONResponse:
+        logger.error("%s %s failed, database unavailable: %s", request.method, request.url.path, error)
+        return JSONResponse({"detail": "the database is unavailable; retry later"}, status_code=503,
+                            headers={"Retry-After": "5"})
+
     app.add_exception_handler(IPMError, on_ipm_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    # Library errors that mean "not now" rather than "bad request" become 503 at this one boundary.
+    app.add_exception_handler(OperationalError, on_database_error)
+    app.add_exception_handler(InterfaceError, on_database_error)
+
+
+def _validation_detail(item: Mapping[str, Any]) -> dict[str, str]:
+    if item["type"] == "json_invalid":
+        reason = item.get("ctx", {}).get("error", "invalid JSON")
+        return {"field": "body", "message": f"the body is not valid JSON: {reason}", "type": "json_invalid"}
+    return {"field": field_path(item["loc"]), "message": item["msg"].removeprefix("Value error, "),
+            "type": item["type"]}
 
 
 ReadinessCheck = Callable[[], Awaitable[bool]]

@@ -75,9 +75,12 @@ class ServiceRuntime:
         logger.info("%s stopped", self.service)
 
     async def database_ready(self) -> bool:
+        """Check that the database answers and carries a migrated schema (``<service> migrate``)."""
         async with self.database.reading() as connection:
-            await connection.execute(text("SELECT 1"))
-        return True
+            revision = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        if revision is None:
+            logger.warning("%s database has no schema revision; run ipm-%s migrate", self.service, self.service)
+        return revision is not None
 
     async def broker_ready(self) -> bool:
         await asyncio.wait_for(wait_for_broker(self.settings.kafka_bootstrap, timeout=2.0), 3.0)

@@ -26,9 +26,16 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _check_bootstrap(cls, value: str) -> str:
         servers = [server.strip() for server in value.split(",") if server.strip()]
-        if not servers or any(":" not in server for server in servers):
-            raise ValueError(f"IPM_KAFKA_BOOTSTRAP={value!r} is invalid; expected host:port[,host:port]")
+        if not servers or not all(_is_host_port(server) for server in servers):
+            raise ValueError(f"{value!r} is invalid; expected host:port[,host:port] with ports 1-65535")
         return ",".join(servers)
+
+    @field_validator("port")
+    @classmethod
+    def _check_port(cls, value: int) -> int:
+        if not 1 <= value <= 65535:
+            raise ValueError(f"{value} is not a TCP port; use 1-65535")
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -45,6 +52,14 @@ class ServiceSettings(BaseSettings):
             raise ValueError("the database URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
+    @classmethod
+    def environment_name(cls, field: str) -> str:
+        """Return the environment variable that sets ``field``."""
+        alias = cls.model_fields[field].validation_alias
+        if isinstance(alias, AliasChoices):
+            return str(alias.choices[0])
+        return f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+
     @property
     def masked_database_url(self) -> str:
         """Render the database URL without its password, for logs."""
@@ -55,3 +70,8 @@ class ServiceSettings(BaseSettings):
             return url
         user = credentials.split(":", 1)[0]
         return f"{scheme}://{user}:***@{host}"
+
+
+def _is_host_port(server: str) -> bool:
+    host, _, port = server.rpartition(":")
+    return bool(host) and port.isascii() and port.isdigit() and 1 <= int(port) <= 65535

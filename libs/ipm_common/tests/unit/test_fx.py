@@ -91,13 +91,13 @@ def test_convert_does_not_round_to_cents() -> None:
     assert TABLE.convert(Decimal("0.01"), "EUR", "GBP", "budget", MARCH) == Decimal("0.0088")
 
 
-def test_convert_keeps_all_38_digits() -> None:
-    # 12345678901234567890123456789012345678 + 1234567890123456789012345678901234567.8
-    amount = Decimal(12345678901234567890123456789012345678)
+def test_convert_keeps_all_digits() -> None:
+    # 123456789012345678.12345678901234567890 + 12345678901234567.812345678901234567890
+    amount = Decimal("123456789012345678.12345678901234567890")
 
     converted = TABLE.convert(amount, "EUR", "USD", "budget", MARCH)
 
-    assert converted == Decimal("13580246791358024679135802467913580245.8")
+    assert converted == Decimal("135802467913580245.935802467913580246790")
 
 
 def test_convert_rejects_float_amount() -> None:

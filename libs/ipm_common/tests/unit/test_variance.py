@@ -183,9 +183,9 @@ def test_pct_has_six_places() -> None:
 
 
 def test_variance_keeps_all_digits() -> None:
-    actual = Decimal(99999999999999999999999999999999999999)
+    actual = Decimal("999999999999999999.99999999999999999999")
 
-    assert variance(actual, Decimal("0.01"), HIGHER) == Decimal("99999999999999999999999999999999999998.99")
+    assert variance(actual, Decimal("0.01"), HIGHER) == Decimal("999999999999999999.98999999999999999999")
 
 
 def test_zero_variance_is_not_favourable() -> None:

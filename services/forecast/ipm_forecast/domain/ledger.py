@@ -16,6 +16,8 @@ from ipm_common.periods import PeriodKey
 from ipm_common.reference import Account, Entity
 from ipm_common.variance import NormalBalance, natural_amount
 
+TRANSLATED_QUANTUM = Decimal("0.000001")
+
 
 @dataclass(frozen=True)
 class PostingRequest:
@@ -155,7 +157,11 @@ def _check_line(index: int, line: PostingRequest, context: LedgerContext, in_bat
                                      "in the strategy service first", "unknown_account"))
         return None
 
-    period = entity.calendar.period_of(line.posting_date)
+    try:
+        period = entity.calendar.period_of(line.posting_date)
+    except IPMError as error:
+        plan.errors.append(LineError(index, "posting_date", str(error), "invalid_date"))
+        return None
     if (line.entity_id, period) in context.closed_periods:
         plan.errors.append(LineError(index, "posting_date", f"period {period} of entity {line.entity_id!r} is "
                                      "closed; reopen it before posting into it", "period_closed"))
@@ -180,10 +186,13 @@ def _functional_amount(index: int, line: PostingRequest, entity: Entity, period:
     if line.currency == entity.currency:
         return line.amount
     try:
-        return rates.convert(line.amount, line.currency, entity.currency, "actual", str(period))
+        converted = rates.convert(line.amount, line.currency, entity.currency, "actual", str(period))
     except IPMError as error:
         plan.errors.append(LineError(index, "currency", str(error), "missing_rate"))
         return None
+    # A triangulated rate can carry dozens of digits; the translated amount keeps six decimal
+    # places (half-even), while the amount as sent is stored unchanged beside it.
+    return converted.quantize(TRANSLATED_QUANTUM)
 
 
 def _check_reversal(index: int, line: PostingRequest, stored: Mapping[str, StoredPosting],

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pydantic import ValidationError
 
 from ipm_common.dispatch import BatchEventDispatcher, EventDispatcher
-from ipm_common.envelope import Envelope
+from ipm_common.envelope import MAX_EVENT_BYTES, Envelope
 from ipm_common.errors import InvalidInput, PeriodClosed, PoisonMessage
 from ipm_common.events import ActualsPosted
 from ipm_common.messaging import ConsumedMessage
@@ -70,6 +70,9 @@ class Handlers:
 def _parse_erp_batch(message: ConsumedMessage) -> PostingBatchIn:
     if message.value is None:
         raise PoisonMessage("ERP message has no value", reason="empty")
+    if len(message.value) > MAX_EVENT_BYTES:
+        raise PoisonMessage(f"ERP message of {len(message.value)} bytes exceeds {MAX_EVENT_BYTES}; split the batch",
+                            reason="too_large")
     try:
         document = json.loads(message.value.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant)
     except UnicodeDecodeError as error:

@@ -17,6 +17,9 @@ logger = logging.getLogger(__name__)
 
 SOURCE = "ipm-forecast"
 
+# About 200 bytes a posting in JSON, so an event stays near 200 KB.
+POSTINGS_PER_EVENT = 1000
+
 
 @dataclass(frozen=True)
 class IngestResult:
@@ -64,13 +67,22 @@ def _raise_for_errors(plan: BatchPlan, batch_id: str) -> None:
 
 
 async def _publish_series(transaction: Transaction, accepted: Sequence[LedgerPosting], batch_id: str) -> int:
+    """Publish one ``actuals posted`` event per series and chunk of postings; return the event count.
+
+    Chunks keep every event well below the broker's 1 MiB message limit, whatever the batch size.
+    """
     by_series: dict[tuple[str, str, str], list[LedgerPosting]] = defaultdict(list)
     for posting in accepted:
         by_series[posting.series].append(posting)
+    chunks = [
+        (series, postings[start:start + POSTINGS_PER_EVENT])
+        for series, postings in sorted(by_series.items())
+        for start in range(0, len(postings), POSTINGS_PER_EVENT)
+    ]
 
-    for (entity_id, account_id, cost_centre), postings in sorted(by_series.items()):
+    for (entity_id, account_id, cost_centre), postings in chunks:
         event = await _actuals_posted(transaction, entity_id, account_id, cost_centre, postings, batch_id,
-                                      len(by_series))
+                                      len(chunks))
         await publish_event(transaction, SOURCE, event, correlation_id=batch_id,
                             subject=f"{entity_id}/{account_id}")
     return len(by_series)

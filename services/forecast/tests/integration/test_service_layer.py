@@ -147,3 +147,15 @@ async def test_profile_budget_keeps_total_to_cent(database: Database) -> None:
     assert budget.lines[0].spread_method == "profile"
     # July carries 10 of 780 parts of the prior year: 12,820.51 after largest-remainder rounding.
     assert amounts[0] == Decimal("12820.51")
+
+
+async def test_large_series_is_split_into_events(database: Database) -> None:
+    postings = [posting(f"p{number}", "-1.00", date(2022, 7, 31)) for number in range(2500)]
+
+    result = await ingest_batch(database, postings, batch_id="BIG", channel="http")
+
+    events = await outbox_events(database, "ipm.forecast.actuals.posted")
+    assert result.accepted == 2500
+    assert [len(event["data"]["postings"]) for event in events] == [1000, 1000, 500]  # type: ignore[index]
+    assert {event["data"]["batch_series_count"] for event in events} == {3}  # type: ignore[index]
+    assert all(len(json.dumps(event)) < 500_000 for event in events)

@@ -151,3 +151,10 @@ def test_every_invalid_line_is_listed() -> None:
                       context())
 
     assert [error.index for error in plan.errors] == [0, 2]
+
+
+def test_date_outside_calendar_is_line_error() -> None:
+    plan = plan_batch([line("a", "-1.00"), line("b", "-1.00", day=date(1, 1, 1))], context())
+
+    assert plan.errors[0].as_detail()["field"] == "postings[1].posting_date"
+    assert plan.errors[0].type == "invalid_date"
