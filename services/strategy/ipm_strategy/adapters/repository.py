@@ -1,7 +1,7 @@
 """Queries of the strategy service's tables. Every function runs on a connection that its caller opened."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -115,6 +115,24 @@ async def replace_edges(connection: AsyncConnection, definition: HierarchyDefini
             {"hierarchy": definition.name, "child": edge.child, "parent": edge.parent, "position": position}
             for position, edge in enumerate(definition.edges)
         ])
+
+
+async def known_lines(connection: AsyncConnection, lines: Collection[str]) -> set[str]:
+    """Return those of ``lines`` that are defined accounts or nodes of a hierarchy of dimension ``account``."""
+    requested = list(set(lines))
+    accounts_found = await connection.execute(
+        select(tables.accounts.c.account_id).where(tables.accounts.c.account_id.in_(requested)))
+
+    edges, headers = tables.hierarchy_edges, tables.hierarchies
+    edges_found = await connection.execute(
+        select(edges.c.child, edges.c.parent)
+        .join(headers, headers.c.hierarchy == edges.c.hierarchy)
+        .where(headers.c.dimension == "account", edges.c.child.in_(requested) | edges.c.parent.in_(requested)))
+
+    found = {row.account_id for row in accounts_found}
+    for row in edges_found:
+        found.update((row.child, row.parent))
+    return found & set(requested)
 
 
 # --- plans and targets -------------------------------------------------------------------------

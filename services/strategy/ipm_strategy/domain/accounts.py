@@ -4,12 +4,15 @@ Revenue, liability and equity balances sit on the credit side and the others on 
 More revenue or equity is better and less expense is better. Whether more of an asset, a
 liability or a statistical quantity is better depends on the account, such as receivables
 (lower is better) against cash (higher is better), so those accounts must state a direction.
+
+Once an account is defined, its type, statement and normal balance stay as they are, because
+the other services sign and report its amounts by them. Name, direction and non_negative may change.
 """
 
 from dataclasses import dataclass
 from typing import Literal
 
-from ipm_common.errors import InvalidInput
+from ipm_common.errors import Conflict, InvalidInput
 from ipm_common.events import AccountType
 
 Statement = Literal["income_statement", "balance_sheet", "cash_flow", "statistical"]
@@ -33,6 +36,8 @@ DEFAULT_NORMAL_BALANCE: dict[AccountType, NormalBalance] = {
     "asset": "debit",
     "statistical": "debit",
 }
+
+IMMUTABLE_FIELDS: tuple[str, ...] = ("account_type", "statement", "normal_balance")
 
 # Asset, liability and statistical accounts are missing on purpose: their direction is required.
 DEFAULT_DIRECTION: dict[AccountType, Direction] = {
@@ -92,3 +97,19 @@ def _check_statement(account_type: AccountType, statement: Statement) -> None:
             f"statement: {statement!r} does not fit account type {account_type!r}; expected {expected}",
             field="statement",
         )
+
+
+def check_account_change(stored: Account, changed: Account, *, prefix: str = "") -> None:
+    """Raise ``Conflict`` when a change of a defined account touches its type, statement or normal balance.
+
+    ``prefix`` goes before the field name in the message, such as ``[2].`` for an item of a list.
+    """
+    for field in IMMUTABLE_FIELDS:
+        before, after = getattr(stored, field), getattr(changed, field)
+        if before != after:
+            raise Conflict(
+                f"{prefix}{field}: account {stored.account_id!r} is defined with {field} {before!r}, which cannot "
+                f"change to {after!r}, because its amounts are already booked and signed by it; "
+                f"send {field} {before!r}, or define a new account under another account_id",
+                reason="immutable_field",
+            )

@@ -3,9 +3,11 @@
 A plan is stored once per ``plan_id``. Only an adopted or a revised plan commits to targets,
 and a later plan's target for the same entity, line and fiscal year replaces the earlier one.
 Each target carries a tolerance band, and a band field left out takes the default band's value.
+A plan covers the ten fiscal years from the year it is adopted for, and its lines and targets
+must fall within them.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -17,6 +19,7 @@ from ipm_common.variance import DEFAULT_TARGET_BAND, BandScope, ToleranceBand
 
 PlanKind = Literal["proposed", "adopted", "revised"]
 KINDS_WITH_TARGETS: tuple[PlanKind, ...] = ("adopted", "revised")
+HORIZON_YEARS = 10
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,8 @@ def draft_plan(plan_id: str, entity_id: str, name: str, kind: PlanKind, adopted_
 
     _check_keys("lines", [(line.line, line.fiscal_year) for line in lines])
     _check_keys("targets", [(target.line, target.fiscal_year) for target in targets])
-    plan_lines = [_plan_line(index, line) for index, line in enumerate(lines)]
-    plan_targets = [_target(index, target) for index, target in enumerate(targets)]
+    plan_lines = [_plan_line(index, line, adopted_for_fiscal_year) for index, line in enumerate(lines)]
+    plan_targets = [_target(index, target, adopted_for_fiscal_year) for index, target in enumerate(targets)]
 
     return Plan(plan_id, entity_id, name, kind, adopted_for_fiscal_year,
                 tuple(sorted(plan_lines, key=_line_key)), tuple(sorted(plan_targets, key=_line_key)))
@@ -101,15 +104,36 @@ def current_targets(entity_targets: Sequence[tuple[int, str, Target]]) -> dict[t
     return {key: (plan_id, target) for key, (_, plan_id, target) in sorted(newest.items())}
 
 
-def _plan_line(index: int, line: PlanLine) -> PlanLine:
+def check_target_lines(targets: Sequence[TargetRequest], known_lines: Collection[str]) -> None:
+    """Raise ``InvalidInput`` naming the first target whose line is not in ``known_lines``.
+
+    ``known_lines`` contains the defined accounts and the nodes of the account hierarchies, because
+    the performance service compares a target with the actuals of that account or hierarchy node.
+    """
+    for index, target in enumerate(targets):
+        if target.line not in known_lines:
+            field = f"targets[{index}].line"
+            raise InvalidInput(
+                f"{field}: {target.line!r} is neither a defined account nor a node of an account hierarchy; "
+                "define the account or add the line to a hierarchy of dimension 'account' first",
+                field=field,
+            )
+
+
+def _plan_line(index: int, line: PlanLine, adopted_for_fiscal_year: int) -> PlanLine:
     _check_fiscal_year(f"lines[{index}].fiscal_year", line.fiscal_year)
+    _check_horizon(f"lines[{index}].fiscal_year", line.fiscal_year, adopted_for_fiscal_year)
     return PlanLine(line.line, line.fiscal_year, parse_amount(line.amount, field=f"lines[{index}].amount"))
 
 
-def _target(index: int, request: TargetRequest) -> Target:
+def _target(index: int, request: TargetRequest, adopted_for_fiscal_year: int) -> Target:
     field = f"targets[{index}]"
     _check_fiscal_year(f"{field}.fiscal_year", request.fiscal_year)
+    _check_horizon(f"{field}.fiscal_year", request.fiscal_year, adopted_for_fiscal_year)
     amount = parse_amount(request.amount, field=f"{field}.amount")
+    if request.band_pct is not None:
+        _check_band_pct(f"{field}.band_pct", parse_amount(request.band_pct, field=f"{field}.band_pct"))
+
     try:
         band = target_band(request.band_pct, request.band_absolute, request.band_scope)
     except InvalidInput as error:
@@ -136,6 +160,33 @@ def _check_fiscal_year(field: str, fiscal_year: int) -> None:
         PeriodKey(fiscal_year, 1)
     except InvalidInput:
         raise InvalidInput(f"{field}: {fiscal_year} is outside 1900-2999", field=field) from None
+
+
+def _check_horizon(field: str, fiscal_year: int, adopted_for_fiscal_year: int) -> None:
+    last_year = adopted_for_fiscal_year + HORIZON_YEARS - 1
+    if not adopted_for_fiscal_year <= fiscal_year <= last_year:
+        raise InvalidInput(
+            f"{field}: {fiscal_year} is outside the plan's horizon {adopted_for_fiscal_year}-{last_year}; "
+            f"a plan covers the {HORIZON_YEARS} fiscal years from adopted_for_fiscal_year, so give a year "
+            "in that range or submit the line with a plan adopted for another year",
+            field=field,
+        )
+
+
+def _check_band_pct(field: str, pct: Decimal) -> None:
+    # The band is a fraction of the target: a band of 5 % is 0.05, and "5" would mean 500 %.
+    if pct <= 0:
+        raise InvalidInput(
+            f"{field}: {pct} is not positive; expected a fraction of the target greater than 0 and at most 1, "
+            "such as 0.05 for 5 %",
+            field=field,
+        )
+    if pct > 1:
+        raise InvalidInput(
+            f"{field}: {pct} is above 1 and would mean {pct * 100} % of the target; band_pct is a fraction, "
+            "so write 5 % as 0.05",
+            field=field,
+        )
 
 
 def _line_key(item: PlanLine | Target) -> tuple[str, int]:

@@ -1,7 +1,8 @@
 """Strategy reviews: the decision whether to keep or revise the plan after a target breach.
 
 A review opens once per alert, may be acknowledged, and ends with a decision that gives a
-reason. Every state change adds an entry to the review's audit trail.
+reason. Every state change adds an entry to the review's audit trail. A decision is final, but
+a retry of the same request finds the same decision and changes nothing.
 """
 
 import uuid
@@ -65,6 +66,10 @@ class Review:
         entry = AuditEntry(at, by, "acknowledged", self.status, "acknowledged", comment or None)
         return replace(self, status="acknowledged"), entry
 
+    def repeats_decision(self, decision: Decision, by: str, reason: str) -> bool:
+        """Return whether the review is already decided with this decision, by this person, for this reason."""
+        return self.status == "decided" and (self.decision, self.decided_by, self.reason) == (decision, by, reason)
+
     def decide(self, decision: Decision, by: str, reason: str, at: datetime) -> tuple["Review", AuditEntry]:
         """Record the decision on an opened or acknowledged review."""
         _check_text("by", by)
@@ -72,7 +77,7 @@ class Review:
         if self.status == "decided":
             raise Conflict(
                 f"review {self.review_id} is already decided ({self.decision} by {self.decided_by}); "
-                "a decision is final",
+                "a decision is final, and only a retry with the same decision, by and reason is accepted",
                 reason="review_decided",
             )
         entry = AuditEntry(at, by, "decided", self.status, "decided", f"{decision}: {reason}")

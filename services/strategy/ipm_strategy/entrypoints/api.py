@@ -57,10 +57,11 @@ CorrelationDependency = Annotated[str, Depends(correlation_id)]
 # --- entities ----------------------------------------------------------------------------------
 
 
-@router.put("/entities/{entity_id}", response_model=EntitySaved)
+@router.put("/entities/{entity_id}", response_model=EntitySaved,
+            responses={409: {"description": "the request changes the currency or the calendar"}})
 async def put_entity(entity_id: IdentifierPath, body: EntityIn, database: DatabaseDependency,
                      correlation: CorrelationDependency) -> EntitySaved:
-    """Register or change an entity and publish it. Repeating the stored content changes nothing."""
+    """Register or rename an entity and publish it. Its currency and calendar never change once registered."""
     saved = await organisation.put_entity(database, entity_id, body.name, body.currency,
                                           body.calendar.model_dump(), correlation_id=correlation)
     return EntitySaved.of(saved.record, saved.version, changed=saved.changed)
@@ -87,18 +88,20 @@ async def get_entity(entity_id: str, database: DatabaseDependency) -> EntityOut:
 # --- accounts ----------------------------------------------------------------------------------
 
 
-@router.put("/accounts/{account_id}", response_model=AccountSaved)
+@router.put("/accounts/{account_id}", response_model=AccountSaved,
+            responses={409: {"description": "the request changes the type, statement or normal balance"}})
 async def put_account(account_id: IdentifierPath, body: AccountIn, database: DatabaseDependency,
                       correlation: CorrelationDependency) -> AccountSaved:
-    """Define or change an account and publish it. Repeating the stored content changes nothing."""
+    """Define or change an account and publish it. Its type, statement and normal balance never change."""
     saved = await organisation.put_account(database, body.to_request(account_id), correlation_id=correlation)
     return AccountSaved.of(saved.record, saved.version, changed=saved.changed)
 
 
-@router.put("/accounts", response_model=list[AccountSaved])
+@router.put("/accounts", response_model=list[AccountSaved],
+            responses={409: {"description": "an item changes the type, statement or normal balance"}})
 async def put_accounts(body: list[AccountItemIn], database: DatabaseDependency,
                        correlation: CorrelationDependency) -> list[AccountSaved]:
-    """Define or change many accounts at once. Only changed accounts get a new version and an event."""
+    """Define or change many accounts at once. One rejected item rejects all, and nothing is stored."""
     requests = [item.to_request(item.account_id) for item in body]
     saved = await organisation.put_accounts(database, requests, correlation_id=correlation)
     return [AccountSaved.of(item.record, item.version, changed=item.changed) for item in saved]
@@ -235,7 +238,7 @@ async def acknowledge_review(review_id: str, body: AcknowledgeIn, database: Data
 @router.post("/reviews/{review_id}/decision", response_model=ReviewOut)
 async def decide_review(review_id: str, body: DecisionIn, database: DatabaseDependency,
                         correlation: CorrelationDependency) -> ReviewOut:
-    """Decide an opened or acknowledged review (keep or revise the plan) and publish the decision."""
+    """Decide an opened or acknowledged review and publish the decision. A retry of the same decision is a no-op."""
     review = await reviews.decide_review(database, review_id, decision=body.decision, by=body.by,
                                          reason=body.reason, correlation_id=correlation)
     return ReviewOut.of(review)

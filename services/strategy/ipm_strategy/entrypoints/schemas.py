@@ -40,7 +40,8 @@ class CalendarIn(Body):
 
 class EntityIn(Body):
     name: str = Field(min_length=1, max_length=255)
-    currency: str = Field(description="ISO 4217 functional currency: three upper-case letters", examples=["USD"])
+    currency: str = Field(description="functional currency, an active ISO 4217 code; fixed once registered",
+                          examples=["USD"])
     calendar: CalendarIn
 
 
@@ -65,6 +66,8 @@ class EntitySaved(EntityOut):
 
 
 class AccountIn(Body):
+    """An account. Its type, statement and normal balance are fixed once defined; the other fields may change."""
+
     name: str = Field(min_length=1, max_length=255)
     account_type: AccountType
     statement: Statement | None = Field(None, description="defaults by type: income_statement, balance_sheet, "
@@ -158,11 +161,15 @@ class PlanLineIn(Body):
 
 
 class TargetIn(Body):
+    """A target for a defined account or an account hierarchy node, in a fiscal year of the plan's horizon."""
+
     line: str = Identifier
     fiscal_year: int = FiscalYear
     amount: Money
-    band_pct: Money | None = Field(None, description="fraction of the target, 0.05 for 5 %; default 0.05")
-    band_absolute: Money | None = Field(None, description="amount in the entity's currency; default 1000000")
+    band_pct: Money | None = Field(None, description="fraction of the target above 0 and at most 1, 0.05 for 5 %; "
+                                                     "default 0.05")
+    band_absolute: Money | None = Field(None, description="amount in the entity's currency, zero or more; "
+                                                          "default 1000000")
     band_scope: BandScope | None = Field(None, description="'both' directions (default) or only 'unfavourable'")
 
     def to_request(self) -> TargetRequest:

@@ -15,8 +15,15 @@ from ipm_common.errors import InvalidInput
 from ipm_common.events import AccountDefined, AccountType, EntityRegistered, HierarchyChanged, HierarchyEdge
 from ipm_common.storage import Database, Transaction
 from ipm_strategy.adapters import repository, tables
-from ipm_strategy.domain.accounts import Account, Direction, NormalBalance, Statement, define_account
-from ipm_strategy.domain.entities import Entity, register_entity
+from ipm_strategy.domain.accounts import (
+    Account,
+    Direction,
+    NormalBalance,
+    Statement,
+    check_account_change,
+    define_account,
+)
+from ipm_strategy.domain.entities import Entity, check_entity_change, register_entity
 from ipm_strategy.domain.hierarchies import Dimension, Edge, HierarchyDefinition, define_hierarchy
 from ipm_strategy.service_layer.unit_of_work import SOURCE, writing
 
@@ -47,7 +54,10 @@ class AccountRequest:
 
 async def put_entity(database: Database, entity_id: str, name: str, currency: str, calendar: Mapping[str, object],
                      *, correlation_id: str) -> Saved[Entity]:
-    """Register or change an entity and publish ``EntityRegistered`` when its content changed."""
+    """Register or rename an entity and publish ``EntityRegistered`` when its content changed.
+
+    A registered entity keeps its currency and fiscal calendar, so a change of either is a ``Conflict``.
+    """
     entity = register_entity(entity_id, name, currency, calendar)
 
     async with writing(database) as transaction:
@@ -55,6 +65,8 @@ async def put_entity(database: Database, entity_id: str, name: str, currency: st
         previous = stored[1] if stored else None
         if stored and stored[0] == entity:
             return Saved(entity, stored[1], changed=False)
+        if stored:
+            check_entity_change(stored[0], entity)
 
         version = (previous or 0) + 1
         await repository.save_versioned(transaction.connection, tables.entities, {"entity_id": entity_id},
@@ -68,14 +80,20 @@ async def put_entity(database: Database, entity_id: str, name: str, currency: st
 
 
 async def put_account(database: Database, request: AccountRequest, *, correlation_id: str) -> Saved[Account]:
-    """Define or change one account. Errors name the bare field, such as ``direction``."""
+    """Define or change one account. Errors name the bare field, such as ``direction``.
+
+    A defined account keeps its type, statement and normal balance, so a change of one is a ``Conflict``.
+    """
     saved = await _put_accounts(database, [request], correlation_id=correlation_id, indexed=False)
     return saved[0]
 
 
 async def put_accounts(database: Database, requests: Sequence[AccountRequest], *,
                        correlation_id: str) -> list[Saved[Account]]:
-    """Define or change a list of accounts at once. Errors name the item, such as ``[2].direction``."""
+    """Define or change a list of accounts at once. Errors name the item, such as ``[2].direction``.
+
+    One invalid or conflicting item rejects the whole list, and nothing is stored.
+    """
     return await _put_accounts(database, requests, correlation_id=correlation_id, indexed=True)
 
 
@@ -86,6 +104,7 @@ async def _put_accounts(database: Database, requests: Sequence[AccountRequest], 
 
     async with writing(database) as transaction:
         stored = await repository.accounts(transaction.connection, [account.account_id for account in accounts])
+        _check_changes(accounts, stored, indexed=indexed)
         results = [await _save_account(transaction, account, stored.get(account.account_id), correlation_id)
                    for account in accounts]
 
@@ -116,6 +135,14 @@ def _define_accounts(requests: Sequence[AccountRequest], *, indexed: bool) -> li
                 raise
             raise InvalidInput(f"{prefix}{error}", field=f"{prefix}{error.field}") from None
     return accounts
+
+
+def _check_changes(accounts: Sequence[Account], stored: Mapping[str, tuple[Account, int]], *, indexed: bool) -> None:
+    """Raise ``Conflict`` before anything is stored when one account changes a field that is fixed once defined."""
+    for index, account in enumerate(accounts):
+        if account.account_id in stored:
+            prefix = f"[{index}]." if indexed else ""
+            check_account_change(stored[account.account_id][0], account, prefix=prefix)
 
 
 async def _save_account(transaction: Transaction, account: Account, stored: tuple[Account, int] | None,

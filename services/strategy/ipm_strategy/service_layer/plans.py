@@ -12,7 +12,16 @@ from ipm_common.errors import Conflict, InvalidInput
 from ipm_common.events import TargetLine, TargetsSet
 from ipm_common.storage import Database
 from ipm_strategy.adapters import repository
-from ipm_strategy.domain.plans import Plan, PlanKind, PlanLine, Target, TargetRequest, current_targets, draft_plan
+from ipm_strategy.domain.plans import (
+    Plan,
+    PlanKind,
+    PlanLine,
+    Target,
+    TargetRequest,
+    check_target_lines,
+    current_targets,
+    draft_plan,
+)
 from ipm_strategy.service_layer.unit_of_work import SOURCE, writing
 
 logger = logging.getLogger(__name__)
@@ -43,7 +52,8 @@ async def submit_plan(database: Database, *, plan_id: str, entity_id: str, name:
     """Store a new plan vintage and publish ``TargetsSet`` when it sets targets.
 
     Replaying a stored plan with identical content changes nothing; other content under a stored
-    plan id is a ``Conflict``, because a plan vintage never changes.
+    plan id is a ``Conflict``, because a plan vintage never changes. Every target's line must be a
+    defined account or a node of an account hierarchy.
     """
     plan = draft_plan(plan_id, entity_id, name, kind, adopted_for_fiscal_year, lines, targets)
 
@@ -53,6 +63,9 @@ async def submit_plan(database: Database, *, plan_id: str, entity_id: str, name:
         if stored is not None:
             return _replayed(plan, *stored)
         await _check_entity(connection, entity_id)
+        if targets:
+            known = await repository.known_lines(connection, [target.line for target in targets])
+            check_target_lines(targets, known)
 
         targets_version = None
         if plan.targets:

@@ -3,6 +3,8 @@
 import logging
 from collections.abc import Callable
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from ipm_common.dispatch import publish_event
 from ipm_common.envelope import Envelope
 from ipm_common.errors import NotFound
@@ -46,9 +48,17 @@ async def acknowledge_review(database: Database, review_id: str, *, by: str, com
 
 async def decide_review(database: Database, review_id: str, *, decision: Decision, by: str, reason: str,
                         correlation_id: str) -> Review:
-    """Record the decision on a review and publish ``ReviewDecided``."""
+    """Record the decision on a review and publish ``ReviewDecided``.
+
+    A retry of the stored decision (same decision, by and reason) returns the review and changes nothing.
+    """
     async with writing(database) as transaction:
-        review = await _apply(transaction, review_id, lambda review: review.decide(decision, by, reason, utcnow()))
+        stored = await _load(transaction.connection, review_id)
+        if stored.repeats_decision(decision, by, reason):
+            logger.info("review %s: decision %s by %s repeated; nothing changed", review_id, decision, by)
+            return stored
+
+        review = await _store(transaction, stored, stored.decide(decision, by, reason, utcnow()))
         decided = ReviewDecided(review_id=review_id, alert_id=review.breach.alert_id,
                                 entity_id=review.breach.entity_id, decision=decision,
                                 decided_by=by, reason=reason)
@@ -61,9 +71,7 @@ async def decide_review(database: Database, review_id: str, *, decision: Decisio
 async def review_with_trail(database: Database, review_id: str) -> tuple[Review, list[AuditEntry]]:
     """Load a review and every state change it went through, oldest first."""
     async with database.reading() as connection:
-        review = await repository.review(connection, review_id)
-        if review is None:
-            raise _not_found(review_id)
+        review = await _load(connection, review_id)
         return review, await repository.audit_trail(connection, review_id)
 
 
@@ -72,21 +80,20 @@ Change = Callable[[Review], tuple[Review, AuditEntry]]
 
 async def _change(database: Database, review_id: str, change: Change) -> Review:
     async with writing(database) as transaction:
-        return await _apply(transaction, review_id, change)
+        review = await _load(transaction.connection, review_id)
+        return await _store(transaction, review, change(review))
 
 
-async def _apply(transaction: Transaction, review_id: str, change: Change) -> Review:
-    """Load a review, apply a state change to it, and store the new state with its audit entry."""
-    connection = transaction.connection
+async def _load(connection: AsyncConnection, review_id: str) -> Review:
     review = await repository.review(connection, review_id)
     if review is None:
-        raise _not_found(review_id)
+        raise NotFound(f"review {review_id!r} not found; list reviews with GET /v1/reviews")
+    return review
 
-    changed, entry = change(review)
-    await repository.update_review(connection, changed, previous_status=review.status)
-    await repository.add_audit_entry(connection, review_id, entry)
+
+async def _store(transaction: Transaction, review: Review, change: tuple[Review, AuditEntry]) -> Review:
+    """Store a review's new state, checked against its loaded status, with the audit entry of the change."""
+    changed, entry = change
+    await repository.update_review(transaction.connection, changed, previous_status=review.status)
+    await repository.add_audit_entry(transaction.connection, review.review_id, entry)
     return changed
-
-
-def _not_found(review_id: str) -> NotFound:
-    return NotFound(f"review {review_id!r} not found; list reviews with GET /v1/reviews")

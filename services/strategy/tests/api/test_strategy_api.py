@@ -42,6 +42,8 @@ async def client(sqlite_database: Database) -> AsyncIterator[httpx.AsyncClient]:
 async def registered(client: httpx.AsyncClient) -> httpx.AsyncClient:
     response = await client.put("/v1/entities/PHL", json=PHILADELPHIA)
     assert response.status_code == 200
+    account = await client.put("/v1/accounts/wage_tax", json={"name": "Wage tax", "account_type": "revenue"})
+    assert account.status_code == 200
     return client
 
 
@@ -74,6 +76,7 @@ async def test_entity_put_and_get(client: httpx.AsyncClient) -> None:
 @pytest.mark.asyncio
 @pytest.mark.parametrize(("change", "field"), [
     ({"currency": "usd"}, "currency"),
+    ({"currency": "ZZZ"}, "currency"),
     ({"calendar": {"start_month": 13}}, "calendar.start_month"),
     ({"calendar": {"start_day": 29}}, "calendar.start_day"),
     ({"calendar": {"year_named_by": "middle"}}, "calendar.year_named_by"),
@@ -85,6 +88,38 @@ async def test_invalid_entity_names_field(client: httpx.AsyncClient, change: dic
 
     assert response.status_code == 422
     assert fields(response) == [field]
+
+
+@pytest.mark.asyncio
+async def test_entity_currency_change_conflicts(client: httpx.AsyncClient) -> None:
+    await client.put("/v1/entities/ACME", json={"name": "Acme Ltd", "currency": "USD", "calendar": {}})
+
+    response = await client.put("/v1/entities/ACME", json={"name": "Acme Ltd", "currency": "EUR", "calendar": {}})
+    fetched = await client.get("/v1/entities/ACME")
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "currency: entity 'ACME' is registered with 'USD', which cannot change to 'EUR', because its "
+                  "booked amounts and fiscal periods depend on it; send 'USD', or register a new entity such as "
+                  "'ACME-2' with 'EUR'",
+        "reason": "immutable_field",
+    }
+    assert fetched.json()["currency"] == "USD"
+
+
+@pytest.mark.asyncio
+async def test_entity_calendar_change_conflicts(client: httpx.AsyncClient) -> None:
+    january = {"name": "Acme Ltd", "currency": "USD", "calendar": {"start_month": 1}}
+    await client.put("/v1/entities/ACME", json=january)
+
+    response = await client.put("/v1/entities/ACME", json={**january, "calendar": {"start_month": 7}})
+    renamed = await client.put("/v1/entities/ACME", json={**january, "name": "Acme Group"})
+
+    assert response.status_code == 409
+    assert response.json()["reason"] == "immutable_field"
+    assert response.json()["detail"].startswith("calendar.start_month: entity 'ACME' is registered with 1,")
+    assert renamed.status_code == 200
+    assert renamed.json()["version"] == 2
 
 
 @pytest.mark.asyncio
@@ -129,6 +164,35 @@ async def test_bulk_accounts_name_item_field(client: httpx.AsyncClient) -> None:
     assert fields(rejected) == ["[1].direction"]
     assert [(item["account_id"], item["version"]) for item in accepted.json()] == [("4100", 1), ("2100", 1)]
     assert [item["account_id"] for item in listed.json()] == ["2100", "4100"]
+
+
+@pytest.mark.asyncio
+async def test_account_type_change_conflicts(client: httpx.AsyncClient) -> None:
+    await client.put("/v1/accounts/4100", json={"name": "Sales", "account_type": "revenue"})
+
+    response = await client.put("/v1/accounts/4100", json={"name": "Sales", "account_type": "expense"})
+    fetched = await client.get("/v1/accounts/4100")
+
+    assert response.status_code == 409
+    assert response.json()["reason"] == "immutable_field"
+    assert response.json()["detail"].startswith(
+        "account_type: account '4100' is defined with account_type 'revenue', which cannot change to 'expense'")
+    assert fetched.json()["account_type"] == "revenue"
+
+
+@pytest.mark.asyncio
+async def test_bulk_account_change_stores_nothing(client: httpx.AsyncClient) -> None:
+    await client.put("/v1/accounts", json=[{"account_id": "4100", "name": "Sales", "account_type": "revenue"}])
+    body = [{"account_id": "5100", "name": "Salaries", "account_type": "expense"},
+            {"account_id": "4100", "name": "Sales", "account_type": "revenue", "normal_balance": "debit"}]
+
+    response = await client.put("/v1/accounts", json=body)
+    listed = await client.get("/v1/accounts")
+
+    assert response.status_code == 409
+    assert response.json()["reason"] == "immutable_field"
+    assert response.json()["detail"].startswith("[1].normal_balance: account '4100'")
+    assert [item["account_id"] for item in listed.json()] == ["4100"]
 
 
 @pytest.mark.asyncio
@@ -213,6 +277,16 @@ async def test_proposed_plan_targets_rejected(registered: httpx.AsyncClient) -> 
     ({"targets": [{"line": "wage_tax", "fiscal_year": 2025, "amount": "1", "band_pct": "-0.01"}]},
      "targets[0].band_pct"),
     ({"lines": [{"line": "wage_tax", "fiscal_year": 1800, "amount": "1"}]}, "lines[0].fiscal_year"),
+    ({"targets": [{"line": "wage_tax", "fiscal_year": 2025, "amount": "1", "band_pct": "5"}]},
+     "targets[0].band_pct"),
+    ({"targets": [{"line": "wage_tax", "fiscal_year": 2025, "amount": "1", "band_pct": "0"}]},
+     "targets[0].band_pct"),
+    ({"targets": [{"line": "wage_tax", "fiscal_year": 2025, "amount": "1", "band_absolute": "-1"}]},
+     "targets[0].band_absolute"),
+    ({"targets": [{"line": "wage_tax", "fiscal_year": 2035, "amount": "1"}]}, "targets[0].fiscal_year"),
+    ({"lines": [{"line": "wage_tax", "fiscal_year": 2024, "amount": "1"}]}, "lines[0].fiscal_year"),
+    ({"targets": [{"line": "wage_tax", "fiscal_year": 2025, "amount": "1"},
+                  {"line": "no_such_account", "fiscal_year": 2025, "amount": "1"}]}, "targets[1].line"),
     ({"kind": "final"}, "kind"),
 ])
 async def test_invalid_plan_names_field(registered: httpx.AsyncClient, change: dict[str, Any], field: str) -> None:
@@ -220,6 +294,17 @@ async def test_invalid_plan_names_field(registered: httpx.AsyncClient, change: d
 
     assert response.status_code == 422
     assert fields(response) == [field]
+
+
+@pytest.mark.asyncio
+async def test_band_pct_five_explains_fraction(registered: httpx.AsyncClient) -> None:
+    target = {"line": "wage_tax", "fiscal_year": 2025, "amount": "1", "band_pct": "5"}
+
+    response = await registered.post("/v1/plans", json={**ADOPTED_PLAN, "targets": [target]})
+
+    assert response.status_code == 422
+    assert "would mean 500 %" in response.json()["detail"]
+    assert "write 5 % as 0.05" in response.json()["detail"]
 
 
 @pytest.mark.asyncio
@@ -313,6 +398,20 @@ async def test_review_lifecycle_over_http(client: httpx.AsyncClient, sqlite_data
     assert [(entry["action"], entry["by"]) for entry in body["audit"]] == [
         ("opened", "ipm-performance"), ("acknowledged", "controller"), ("decided", "cfo")]
     assert body["audit"][2]["note"] == "keep_plan: one-off refund"
+
+
+@pytest.mark.asyncio
+async def test_repeated_decision_returns_review(client: httpx.AsyncClient, sqlite_database: Database) -> None:
+    review_id = await open_review(sqlite_database)
+    decision = {"decision": "keep_plan", "by": "cfo", "reason": "one-off refund"}
+
+    first = await client.post(f"/v1/reviews/{review_id}/decision", json=decision)
+    retry = await client.post(f"/v1/reviews/{review_id}/decision", json=decision)
+    detail = await client.get(f"/v1/reviews/{review_id}")
+
+    assert retry.status_code == 200
+    assert retry.json() == first.json()
+    assert [entry["action"] for entry in detail.json()["audit"]] == ["opened", "decided"]
 
 
 @pytest.mark.asyncio

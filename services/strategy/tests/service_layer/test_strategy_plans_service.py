@@ -9,11 +9,15 @@ from ipm_common.errors import Conflict, InvalidInput
 from ipm_common.events import Topics
 from ipm_common.storage import Database
 from ipm_strategy.adapters import repository
+from ipm_strategy.domain.hierarchies import Edge
 from ipm_strategy.domain.plans import PlanLine, TargetRequest
-from ipm_strategy.service_layer.organisation import put_entity
+from ipm_strategy.service_layer.organisation import AccountRequest, put_accounts, put_entity, put_hierarchy
 from ipm_strategy.service_layer.plans import list_current_targets, submit_plan
 
 OutboxReader = Callable[[], Awaitable[list[dict[str, Any]]]]
+
+# 18 digits before the decimal point and 20 after it, the most that an amount may have.
+AMOUNT_AT_LIMITS = "123456789012345678.12345678901234567890"
 
 FIVE_YEAR_LINES = [PlanLine("wage_tax", 2025, Decimal("2203000000")), PlanLine("wage_tax", 2026, Decimal("2291100000"))]
 FIVE_YEAR_TARGETS = [
@@ -37,6 +41,9 @@ async def submit(database: Database, plan_id: str = "fyp-2025", *, kind: str = "
 async def philadelphia(database: Database) -> Database:
     await put_entity(database, "PHL", "Philadelphia", "USD", {"start_month": 7, "year_named_by": "end"},
                      correlation_id="setup")
+    await put_accounts(database, [AccountRequest("wage_tax", "Wage tax", "revenue"),
+                                  AccountRequest("bit", "Business income and receipts tax", "revenue")],
+                       correlation_id="setup")
     return database
 
 
@@ -125,11 +132,59 @@ async def test_unknown_entity_names_field(database: Database, read_outbox: Outbo
 
 @pytest.mark.asyncio
 async def test_stored_money_keeps_every_digit(philadelphia: Database) -> None:
-    await submit(philadelphia, targets=[TargetRequest("wage_tax", 2025, Decimal("12345678901234567890.12"))])
+    await submit(philadelphia, targets=[TargetRequest("wage_tax", 2025, Decimal(AMOUNT_AT_LIMITS))])
 
     async with philadelphia.reading() as connection:
         stored = await repository.plan(connection, "fyp-2025")
 
     assert stored is not None
-    assert stored[0].targets[0].amount == Decimal("12345678901234567890.12")
-    assert str(stored[0].targets[0].amount) == "12345678901234567890.12"
+    assert stored[0].targets[0].amount == Decimal(AMOUNT_AT_LIMITS)
+    assert str(stored[0].targets[0].amount) == AMOUNT_AT_LIMITS
+
+
+@pytest.mark.asyncio
+async def test_unknown_target_line_stores_nothing(philadelphia: Database, read_outbox: OutboxReader) -> None:
+    targets = [TargetRequest("wage_tax", 2025, Decimal(1)), TargetRequest("parking_fines", 2025, Decimal(1))]
+
+    with pytest.raises(InvalidInput) as raised:
+        await submit(philadelphia, targets=targets)
+
+    assert raised.value.field == "targets[1].line"
+    assert await plan_rows(read_outbox) == []
+    async with philadelphia.reading() as connection:
+        assert await repository.plan(connection, "fyp-2025") is None
+
+
+@pytest.mark.asyncio
+async def test_account_hierarchy_node_is_line(philadelphia: Database) -> None:
+    await put_hierarchy(philadelphia, "revenue", "account", [Edge("wage_tax", "taxes"), Edge("bit", "taxes")],
+                        correlation_id="tree")
+
+    stored = await submit(philadelphia, targets=[TargetRequest("taxes", 2025, Decimal("2800000000"))])
+
+    assert stored.plan.targets[0].line == "taxes"
+
+
+@pytest.mark.asyncio
+async def test_cost_centre_node_is_no_line(philadelphia: Database) -> None:
+    await put_hierarchy(philadelphia, "departments", "cost_centre", [Edge("revenue_dept", "finance")],
+                        correlation_id="tree")
+
+    with pytest.raises(InvalidInput) as raised:
+        await submit(philadelphia, targets=[TargetRequest("finance", 2025, Decimal(1))])
+
+    assert raised.value.field == "targets[0].line"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("target", "field"), [
+    (TargetRequest("wage_tax", 2025, Decimal(1), band_pct=Decimal(5)), "targets[0].band_pct"),
+    (TargetRequest("wage_tax", 2035, Decimal(1)), "targets[0].fiscal_year"),
+])
+async def test_invalid_target_stores_nothing(philadelphia: Database, read_outbox: OutboxReader,
+                                             target: TargetRequest, field: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        await submit(philadelphia, targets=[target])
+
+    assert raised.value.field == field
+    assert await plan_rows(read_outbox) == []

@@ -3,7 +3,7 @@ from typing import Any
 
 import pytest
 
-from ipm_common.errors import InvalidInput
+from ipm_common.errors import Conflict, InvalidInput
 from ipm_common.events import Topics
 from ipm_common.storage import Database
 from ipm_strategy.adapters import repository
@@ -105,3 +105,97 @@ async def test_cyclic_hierarchy_stores_nothing(database: Database, read_outbox: 
     assert await read_outbox() == []
     async with database.reading() as connection:
         assert await repository.hierarchy(connection, "loop") is None
+
+
+@pytest.mark.asyncio
+async def test_currency_change_keeps_stored_entity(database: Database, read_outbox: OutboxReader) -> None:
+    await put_entity(database, "ACME", "Acme Ltd", "USD", {}, correlation_id="c1")
+
+    with pytest.raises(Conflict) as raised:
+        await put_entity(database, "ACME", "Acme Ltd", "EUR", {}, correlation_id="c2")
+
+    assert raised.value.reason == "immutable_field"
+    assert str(raised.value).startswith("currency: entity 'ACME' is registered with 'USD'")
+    assert len(await read_outbox()) == 1
+    async with database.reading() as connection:
+        stored = await repository.entity(connection, "ACME")
+    assert stored is not None
+    assert (stored[0].currency, stored[1]) == ("USD", 1)
+
+
+@pytest.mark.asyncio
+async def test_calendar_change_keeps_stored_entity(database: Database, read_outbox: OutboxReader) -> None:
+    await put_entity(database, "ACME", "Acme Ltd", "USD", {"start_month": 1}, correlation_id="c1")
+
+    with pytest.raises(Conflict) as raised:
+        await put_entity(database, "ACME", "Acme Group", "USD", {"start_month": 7}, correlation_id="c2")
+
+    assert raised.value.reason == "immutable_field"
+    assert str(raised.value).startswith("calendar.start_month: entity 'ACME' is registered with 1")
+    assert len(await read_outbox()) == 1
+    async with database.reading() as connection:
+        stored = await repository.entity(connection, "ACME")
+    assert stored is not None
+    assert (stored[0].name, stored[0].calendar.start_month) == ("Acme Ltd", 1)
+
+
+@pytest.mark.asyncio
+async def test_unknown_currency_stores_nothing(database: Database, read_outbox: OutboxReader) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        await put_entity(database, "ACME", "Acme Ltd", "ZZZ", {}, correlation_id="c1")
+
+    assert raised.value.field == "currency"
+    assert await read_outbox() == []
+
+
+@pytest.mark.asyncio
+async def test_account_type_change_conflicts(database: Database, read_outbox: OutboxReader) -> None:
+    await put_account(database, AccountRequest("4100", "Sales", "revenue"), correlation_id="c1")
+
+    with pytest.raises(Conflict) as raised:
+        await put_account(database, AccountRequest("4100", "Sales", "expense"), correlation_id="c2")
+
+    assert raised.value.reason == "immutable_field"
+    assert str(raised.value).startswith("account_type: account '4100' is defined with account_type 'revenue'")
+    assert len(await read_outbox()) == 1
+
+
+@pytest.mark.asyncio
+async def test_normal_balance_change_conflicts(database: Database) -> None:
+    await put_account(database, AccountRequest("4100", "Sales", "revenue"), correlation_id="c1")
+
+    with pytest.raises(Conflict) as raised:
+        await put_account(database, AccountRequest("4100", "Sales", "revenue", normal_balance="debit"),
+                          correlation_id="c2")
+
+    assert str(raised.value).startswith("normal_balance: account '4100' is defined with normal_balance 'credit'")
+
+
+@pytest.mark.asyncio
+async def test_account_rename_publishes_new_version(database: Database, read_outbox: OutboxReader) -> None:
+    await put_account(database, AccountRequest("1200", "Receivables", "asset", direction="lower_is_better"),
+                      correlation_id="c1")
+
+    renamed = await put_account(database, AccountRequest("1200", "Trade receivables", "asset",
+                                                         direction="higher_is_better", non_negative=True),
+                                correlation_id="c2")
+
+    assert (renamed.version, renamed.changed) == (2, True)
+    assert len(await read_outbox()) == 2
+
+
+@pytest.mark.asyncio
+async def test_bulk_fixed_field_change_stores_nothing(database: Database, read_outbox: OutboxReader) -> None:
+    await put_accounts(database, [AccountRequest("4100", "Sales", "revenue")], correlation_id="load")
+    requests = [AccountRequest("5100", "Salaries", "expense"), AccountRequest("4100", "Sales", "expense")]
+
+    with pytest.raises(Conflict) as raised:
+        await put_accounts(database, requests, correlation_id="flip")
+
+    assert raised.value.reason == "immutable_field"
+    assert str(raised.value).startswith("[1].account_type: account '4100'")
+    assert len(await read_outbox()) == 1
+    async with database.reading() as connection:
+        stored = await repository.accounts(connection)
+    assert list(stored) == ["4100"]
+    assert stored["4100"][0].account_type == "revenue"

@@ -126,3 +126,19 @@ async def test_second_decision_conflicts(database: Database, read_outbox: Outbox
 async def test_unknown_review_not_found(database: Database) -> None:
     with pytest.raises(NotFound):
         await acknowledge_review(database, "no-such-review", by="cfo", comment=None)
+
+
+@pytest.mark.asyncio
+async def test_repeated_decision_changes_nothing(database: Database, read_outbox: OutboxReader) -> None:
+    review_id = await open_one(database)
+    first = await decide_review(database, review_id, decision="keep_plan", by="cfo", reason="one-off",
+                                correlation_id="d1")
+
+    retry = await decide_review(database, review_id, decision="keep_plan", by="cfo", reason="one-off",
+                                correlation_id="d1-retry")
+
+    assert retry == first
+    assert [row["event_type"] for row in await read_outbox()] == ["ipm.strategy.review.opened",
+                                                                  "ipm.strategy.review.decided"]
+    _, trail = await review_with_trail(database, review_id)
+    assert [entry.action for entry in trail] == ["opened", "decided"]

@@ -4,7 +4,14 @@ import pytest
 
 from ipm_common.errors import InvalidInput
 from ipm_common.variance import DEFAULT_TARGET_BAND
-from ipm_strategy.domain.plans import PlanLine, TargetRequest, current_targets, draft_plan, target_band
+from ipm_strategy.domain.plans import (
+    PlanLine,
+    TargetRequest,
+    check_target_lines,
+    current_targets,
+    draft_plan,
+    target_band,
+)
 
 
 def test_default_band_is_five_percent_and_one_million() -> None:
@@ -103,3 +110,70 @@ def test_latest_targets_version_wins() -> None:
 
     assert current[("wage_tax", 2025)] == ("fyp-2025", new.targets[0])
     assert current[("bit", 2025)] == ("fyp-2024", old.targets[0])
+
+
+@pytest.mark.parametrize("pct", ["0.000001", "0.05", "1"])
+def test_band_pct_within_fraction_range(pct: str) -> None:
+    plan = draft_plan("p", "PHL", "Plan", "adopted", 2025, [],
+                      [TargetRequest("wage_tax", 2025, Decimal(1), band_pct=Decimal(pct))])
+
+    assert plan.targets[0].band.pct == Decimal(pct)
+
+
+@pytest.mark.parametrize("pct", ["0", "-0.01", "1.000001", "5"])
+def test_band_pct_outside_fraction_rejected(pct: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        draft_plan("p", "PHL", "Plan", "adopted", 2025, [],
+                   [TargetRequest("wage_tax", 2025, Decimal(1), band_pct=Decimal(pct))])
+
+    assert raised.value.field == "targets[0].band_pct"
+
+
+def test_band_pct_five_explains_percent() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        draft_plan("p", "PHL", "Plan", "adopted", 2025, [],
+                   [TargetRequest("wage_tax", 2025, Decimal(1), band_pct=Decimal(5))])
+
+    assert str(raised.value) == ("targets[0].band_pct: 5 is above 1 and would mean 500 % of the target; "
+                                 "band_pct is a fraction, so write 5 % as 0.05")
+
+
+@pytest.mark.parametrize("fiscal_year", [2025, 2034])
+def test_horizon_edges_accepted(fiscal_year: int) -> None:
+    plan = draft_plan("p", "PHL", "Plan", "adopted", 2025, [PlanLine("wage_tax", fiscal_year, Decimal(1))],
+                      [TargetRequest("wage_tax", fiscal_year, Decimal(1))])
+
+    assert plan.targets[0].fiscal_year == fiscal_year
+
+
+@pytest.mark.parametrize("fiscal_year", [2024, 2035])
+def test_target_outside_horizon_rejected(fiscal_year: int) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        draft_plan("p", "PHL", "Plan", "adopted", 2025, [],
+                   [TargetRequest("bit", 2025, Decimal(1)), TargetRequest("wage_tax", fiscal_year, Decimal(1))])
+
+    assert raised.value.field == "targets[1].fiscal_year"
+    assert "outside the plan's horizon 2025-2034" in str(raised.value)
+
+
+def test_line_outside_horizon_rejected() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        draft_plan("p", "PHL", "Plan", "proposed", 2025, [PlanLine("wage_tax", 2040, Decimal(1))], [])
+
+    assert raised.value.field == "lines[0].fiscal_year"
+
+
+def test_unknown_target_line_named() -> None:
+    targets = [TargetRequest("wage_tax", 2025, Decimal(1)), TargetRequest("wage_taks", 2025, Decimal(1))]
+
+    with pytest.raises(InvalidInput) as raised:
+        check_target_lines(targets, {"wage_tax", "taxes"})
+
+    assert raised.value.field == "targets[1].line"
+    assert str(raised.value).startswith("targets[1].line: 'wage_taks' is neither a defined account")
+
+
+def test_known_target_lines_pass() -> None:
+    targets = [TargetRequest("wage_tax", 2025, Decimal(1)), TargetRequest("taxes", 2025, Decimal(1))]
+
+    check_target_lines(targets, {"wage_tax", "taxes"})

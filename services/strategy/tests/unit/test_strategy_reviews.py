@@ -75,3 +75,28 @@ def test_decision_needs_reason_and_person(by: str, reason: str, field: str) -> N
         review.decide("keep_plan", by, reason, AT)
 
     assert raised.value.field == field
+
+
+def test_same_decision_counts_as_repeat() -> None:
+    review, _ = open_review(BREACH, "ipm-performance", AT)
+    decided, _ = review.decide("keep_plan", "cfo", "one-off refund", AT)
+
+    assert decided.repeats_decision("keep_plan", "cfo", "one-off refund") is True
+
+
+@pytest.mark.parametrize(("decision", "by", "reason"), [
+    ("revise_plan", "cfo", "one-off refund"),
+    ("keep_plan", "controller", "one-off refund"),
+    ("keep_plan", "cfo", "one-off refund, checked"),
+])
+def test_other_decision_is_no_repeat(decision: str, by: str, reason: str) -> None:
+    review, _ = open_review(BREACH, "ipm-performance", AT)
+    decided, _ = review.decide("keep_plan", "cfo", "one-off refund", AT)
+
+    assert decided.repeats_decision(decision, by, reason) is False  # type: ignore[arg-type]
+
+
+def test_undecided_review_is_no_repeat() -> None:
+    review, _ = open_review(BREACH, "ipm-performance", AT)
+
+    assert review.repeats_decision("keep_plan", "cfo", "one-off refund") is False
