@@ -2,11 +2,15 @@
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ipm_common.events import BudgetApproved, BudgetLine, BudgetPeriod
 from ipm_common.fx import Rate, RateTable
 from ipm_common.periods import PeriodKey
 from ipm_common.reference import ReferenceStore
@@ -146,3 +150,101 @@ async def next_forecast_version(connection: AsyncConnection, entity_id: str, acc
         table.c.entity_id == entity_id, table.c.account_id == account_id,
         table.c.cost_centre == cost_centre))).scalar()
     return int(current or 0) + 1
+
+
+# --- exchange rates ----------------------------------------------------------------------------
+
+
+async def stored_rates(connection: AsyncConnection) -> list[dict[str, Any]]:
+    """List every stored rate as column values, ordered by pair, rate type and period."""
+    table = tables.fx_rates
+    rows = await connection.execute(select(table).order_by(
+        table.c.from_currency, table.c.to_currency, table.c.rate_type, table.c.period))
+    return [dict(row._mapping) for row in rows]
+
+
+async def replace_rate(connection: AsyncConnection, rate: Rate) -> None:
+    await delete_rate(connection, rate.from_currency, rate.to_currency, rate.rate_type, rate.period)
+    await connection.execute(insert(tables.fx_rates).values(
+        from_currency=rate.from_currency, to_currency=rate.to_currency, rate_type=rate.rate_type,
+        period=rate.period, rate=rate.rate))
+
+
+async def delete_rate(connection: AsyncConnection, from_currency: str, to_currency: str, rate_type: str,
+                      period: str) -> int:
+    """Delete one stored rate; return the number of deleted rows (0 or 1)."""
+    table = tables.fx_rates
+    result = await connection.execute(delete(table).where(
+        table.c.from_currency == from_currency, table.c.to_currency == to_currency,
+        table.c.rate_type == rate_type, table.c.period == period))
+    return result.rowcount
+
+
+# --- closed periods ----------------------------------------------------------------------------
+
+
+async def close_period(connection: AsyncConnection, entity_id: str, period: PeriodKey, closed_by: str) -> None:
+    """Record a closed period; closing it again keeps the first closing."""
+    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
+    statement = dialect.insert(tables.closed_periods).values(
+        entity_id=entity_id, period=str(period), closed_at=utcnow(), closed_by=closed_by)
+    await connection.execute(statement.on_conflict_do_nothing())
+
+
+async def reopen_period(connection: AsyncConnection, entity_id: str, period: PeriodKey) -> bool:
+    """Delete a closed period; return False when it was not closed."""
+    table = tables.closed_periods
+    result = await connection.execute(delete(table).where(table.c.entity_id == entity_id,
+                                                          table.c.period == str(period)))
+    return result.rowcount > 0
+
+
+async def closed_period_list(connection: AsyncConnection, entity_id: str) -> list[tuple[PeriodKey, datetime, str]]:
+    """List (period, closed at, closed by) of one entity's closed periods in period order."""
+    table = tables.closed_periods
+    rows = await connection.execute(select(table.c.period, table.c.closed_at, table.c.closed_by).where(
+        table.c.entity_id == entity_id))
+    return sorted((PeriodKey.parse(row.period), _as_utc(row.closed_at), row.closed_by) for row in rows)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """Mark a time read back without a zone as UTC, because SQLite drops the zone of the stored UTC times."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# --- budgets -----------------------------------------------------------------------------------
+
+
+async def lock_entity(connection: AsyncConnection, entity_id: str) -> None:
+    """Lock the entity's reference row until the commit, so that budget approvals of the entity run in turn.
+
+    SQLite ignores FOR UPDATE and needs no lock, because every write transaction there takes the
+    database's single write lock (BEGIN IMMEDIATE).
+    """
+    table = tables.reference.entities
+    await connection.execute(select(table.c.entity_id).where(table.c.entity_id == entity_id).with_for_update())
+
+
+async def stored_budget(connection: AsyncConnection, budget_id: str) -> BudgetApproved | None:
+    """Read a stored budget back as the event that announced it, lines ordered by line and cost centre."""
+    header = (await connection.execute(select(tables.budgets).where(
+        tables.budgets.c.budget_id == budget_id))).first()
+    if header is None:
+        return None
+
+    table = tables.budget_lines
+    rows = await connection.execute(select(table).where(table.c.budget_id == budget_id).order_by(
+        table.c.line, table.c.cost_centre, table.c.period))
+    by_line: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for row in rows:
+        by_line[(row.line, row.cost_centre)].append(row)
+    lines = tuple(_budget_line(line_rows) for line_rows in by_line.values())
+    return BudgetApproved(entity_id=header.entity_id, budget_id=header.budget_id, fiscal_year=header.fiscal_year,
+                          version=header.version, approved_by=header.approved_by, lines=lines)
+
+
+def _budget_line(rows: Sequence[Any]) -> BudgetLine:
+    first = rows[0]
+    return BudgetLine(line=first.line, cost_centre=first.cost_centre or None, annual=first.annual,
+                      spread_method=first.spread_method,
+                      periods=tuple(BudgetPeriod(period=row.period, amount=row.amount) for row in rows))

@@ -1,24 +1,37 @@
 """The forecast service's HTTP API: actuals, periods, exchange rates, budgets and forecasts."""
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import func, select
 
 from ipm_common.errors import NotFound
 from ipm_common.events import BudgetApproved
 from ipm_common.http import ExactJSONRoute
-from ipm_common.periods import PeriodKey
 from ipm_common.runtime import get_database
-from ipm_common.storage import Database, utcnow
+from ipm_common.storage import Database
 from ipm_forecast.adapters import repository, tables
-from ipm_forecast.entrypoints.schemas import BudgetIn, IngestOut, PeriodCloseIn, PostingBatchIn, RateIn
+from ipm_forecast.entrypoints.schemas import (
+    BudgetIn,
+    ClosedPeriodOut,
+    IngestOut,
+    PeriodCloseIn,
+    PostingBatchIn,
+    RateIn,
+    RateKeyIn,
+    RateOut,
+)
+from ipm_forecast.service_layer import periods, rates
 from ipm_forecast.service_layer.budgets import approve_budget
 from ipm_forecast.service_layer.ingestion import ingest_batch
 
 router = APIRouter(prefix="/v1", route_class=ExactJSONRoute, tags=["forecast"])
+
+# Versions are stored as 32-bit integers on PostgreSQL.
+MAX_VERSION = 2**31 - 1
+VersionQuery = Annotated[int | None, Query(ge=1, le=MAX_VERSION,
+                                           description="a kept version; leave it out for the latest")]
 
 
 @router.post("/actuals", response_model=IngestOut)
@@ -46,40 +59,48 @@ async def get_actuals(entity_id: str, account_id: str, cost_centre: str = "",
 @router.post("/periods/{entity_id}/{period}/close")
 async def close_period(entity_id: str, period: str, body: PeriodCloseIn,
                        database: Database = Depends(get_database)) -> dict[str, str]:
-    """Close a period: later postings into it are rejected until it is reopened."""
-    key = PeriodKey.parse(period)
-    async with database.transaction() as transaction:
-        await repository.reference.entity(transaction.connection, entity_id)
-        dialect = sqlite if database.engine.dialect.name == "sqlite" else postgresql
-        statement = dialect.insert(tables.closed_periods).values(
-            entity_id=entity_id, period=str(key), closed_at=utcnow(), closed_by=body.by)
-        await transaction.connection.execute(statement.on_conflict_do_nothing())
+    """Close a period (FY2024-P03, or 2024-03 in month calendars starting on day 1) against later postings."""
+    key = await periods.close_period(database, entity_id, period, body.by)
     return {"entity_id": entity_id, "period": str(key), "status": "closed"}
 
 
 @router.post("/periods/{entity_id}/{period}/reopen")
 async def reopen_period(entity_id: str, period: str, body: PeriodCloseIn,
                         database: Database = Depends(get_database)) -> dict[str, str]:
-    """Reopen a closed period so that it accepts postings again."""
-    key = PeriodKey.parse(period)
-    table = tables.closed_periods
-    async with database.transaction() as transaction:
-        await transaction.connection.execute(delete(table).where(table.c.entity_id == entity_id,
-                                                                 table.c.period == str(key)))
+    """Reopen a closed period so that it accepts postings again; 409 when it is not closed."""
+    key = await periods.reopen_period(database, entity_id, period, body.by)
     return {"entity_id": entity_id, "period": str(key), "status": "open", "by": body.by}
 
 
+@router.get("/periods/{entity_id}/closed", response_model=list[ClosedPeriodOut])
+async def list_closed_periods(entity_id: str, database: Database = Depends(get_database)) -> list[ClosedPeriodOut]:
+    """List an entity's closed periods in period order, with who closed each and when."""
+    closed = await periods.closed_periods(database, entity_id)
+    return [ClosedPeriodOut(period=str(item.period), closed_at=item.closed_at, closed_by=item.closed_by)
+            for item in closed]
+
+
 @router.put("/fx-rates")
-async def put_rates(rates: list[RateIn], database: Database = Depends(get_database)) -> dict[str, int]:
-    """Store exchange rates by rate type and period; a rate for the same key is replaced."""
-    table = tables.fx_rates
-    async with database.transaction() as transaction:
-        for rate in rates:
-            await transaction.connection.execute(delete(table).where(
-                table.c.from_currency == rate.from_currency, table.c.to_currency == rate.to_currency,
-                table.c.rate_type == rate.rate_type, table.c.period == rate.period))
-            await transaction.connection.execute(table.insert().values(**rate.model_dump()))
-    return {"stored": len(rates)}
+async def put_rates(body: list[RateIn], request: Request,
+                    database: Database = Depends(get_database)) -> dict[str, int]:
+    """Store exchange rates by rate type and period, replacing the rate of the same key; all or none."""
+    base_currency = request.app.state.runtime.settings.fx_base_currency
+    stored = await rates.store_rates(database, [item.to_request() for item in body], base_currency)
+    return {"stored": stored}
+
+
+@router.delete("/fx-rates")
+async def delete_rates(body: list[RateKeyIn], database: Database = Depends(get_database)) -> dict[str, int]:
+    """Delete the stored rates of the given keys; 404 and nothing deleted when one is not stored."""
+    deleted = await rates.delete_rates(database, [item.to_key() for item in body])
+    return {"deleted": deleted}
+
+
+@router.get("/fx-rates", response_model=list[RateOut])
+async def list_rates(database: Database = Depends(get_database)) -> list[RateOut]:
+    """List the stored exchange rates by currency pair, rate type and period."""
+    stored = await rates.list_rates(database)
+    return [RateOut(**{**row, "rate": _text(row["rate"])}) for row in stored]
 
 
 @router.post("/budgets", response_model=BudgetApproved)
@@ -91,17 +112,20 @@ async def post_budget(budget: BudgetIn, database: Database = Depends(get_databas
 
 
 @router.get("/forecasts/{entity_id}/{account_id}")
-async def get_forecast(entity_id: str, account_id: str, version: int | None = None, cost_centre: str = "",
+async def get_forecast(entity_id: str, account_id: str, version: VersionQuery = None, cost_centre: str = "",
                        database: Database = Depends(get_database)) -> dict[str, Any]:
     """Return the latest forecast version of a series, or the version asked for."""
     table = tables.forecasts
     query = select(table).where(table.c.entity_id == entity_id, table.c.account_id == account_id,
                                 table.c.cost_centre == cost_centre)
-    query = query.where(table.c.version == version) if version else query.order_by(table.c.version.desc()).limit(1)
+    if version is None:
+        query = query.order_by(table.c.version.desc()).limit(1)
+    else:
+        query = query.where(table.c.version == version)
     async with database.reading() as connection:
         header = (await connection.execute(query)).first()
         if header is None:
-            raise NotFound(f"no forecast for {entity_id}/{account_id}" + (f" version {version}" if version else ""))
+            raise _no_forecast(entity_id, account_id, version)
         points = (await connection.execute(select(tables.forecast_points).where(
             tables.forecast_points.c.forecast_id == header.forecast_id).order_by(
             tables.forecast_points.c.period))).all()
@@ -126,6 +150,14 @@ async def list_forecast_versions(entity_id: str, account_id: str, cost_centre: s
         ).order_by(table.c.version.desc()))).all()
     return [{"version": row.version, "forecast_id": row.forecast_id, "origin": row.origin, "method": row.method,
              "ledger_version": row.ledger_version, "created_at": row.created_at.isoformat()} for row in rows]
+
+
+def _no_forecast(entity_id: str, account_id: str, version: int | None) -> NotFound:
+    series = f"{entity_id}/{account_id}"
+    if version is None:
+        return NotFound(f"no forecast for {series}; a forecast is rolled after actuals of the series are posted")
+    return NotFound(f"no forecast for {series} version {version}; GET /v1/forecasts/{series}/versions lists the "
+                    "kept versions")
 
 
 def _text(amount: Decimal) -> str:
