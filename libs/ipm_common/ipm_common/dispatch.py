@@ -145,9 +145,11 @@ class BatchEventDispatcher:
 
         applied = 0
         async with self._database.transaction() as transaction:
+            new_ids = await transaction.mark_many_processed(self.consumer, [envelope for envelope, _ in parsed])
             fresh: dict[str, list[tuple[Envelope, Any]]] = {}
             for envelope, data in parsed:
-                if await transaction.mark_processed(self.consumer, envelope):
+                if envelope.id in new_ids:
+                    new_ids.discard(envelope.id)
                     fresh.setdefault(envelope.type, []).append((envelope, data))
                 else:
                     logger.info("%s dropped duplicate %s %s", self.consumer, envelope.type, envelope.id)

@@ -7,7 +7,7 @@ floats. Sums of money are therefore taken in Python, never in SQL.
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -38,6 +38,9 @@ from ipm_common.envelope import Envelope, encode
 logger = logging.getLogger(__name__)
 
 READ_ONLY_OPTION = "ipm_read_only"
+
+# Event ids per inbox query; far below SQLite's and PostgreSQL's bound-parameter limits.
+INBOX_CHUNK = 500
 
 
 class MoneyType(TypeDecorator[Decimal]):
@@ -206,6 +209,33 @@ class Transaction:
             logger.info("event %s already processed by %s", envelope.id, consumer)
             return False
         return True
+
+    async def mark_many_processed(self, consumer: str, envelopes: Sequence[Envelope]) -> set[str]:
+        """Record many events in the inbox with two statements; return the ids not processed before.
+
+        A concurrent instance that records one of them first makes the insert fail, and the caller
+        then falls back to one event at a time.
+        """
+        inbox = self._database.inbox
+        ids = list(dict.fromkeys(envelope.id for envelope in envelopes))
+        seen: set[str] = set()
+        for start in range(0, len(ids), INBOX_CHUNK):
+            chunk = ids[start:start + INBOX_CHUNK]
+            rows = await self.connection.execute(
+                select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id.in_(chunk)))
+            seen.update(row.event_id for row in rows)
+
+        fresh: dict[str, Envelope] = {}
+        for envelope in envelopes:
+            if envelope.id not in seen and envelope.id not in fresh:
+                fresh[envelope.id] = envelope
+        if fresh:
+            now = utcnow()
+            await self.connection.execute(insert(inbox), [
+                {"consumer": consumer, "event_id": envelope.id, "event_type": envelope.type, "processed_at": now}
+                for envelope in fresh.values()
+            ])
+        return set(fresh)
 
 
 def sum_money(amounts: Any) -> Decimal:

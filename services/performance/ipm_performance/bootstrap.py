@@ -24,7 +24,8 @@ def build_runtime(settings: PerformanceSettings) -> ServiceRuntime:
         database=database,
         publisher=KafkaPublisher(settings.kafka_bootstrap, client_id=f"ipm-{SERVICE}"),
         subscriptions=[
-            Subscription(subscriptions.CONSUMER, subscriptions.TOPICS, subscriptions.build_dispatcher(database)),
+            Subscription(subscriptions.CONSUMER, subscriptions.TOPICS, subscriptions.build_dispatcher(database),
+                         subscriptions.build_batch_dispatcher(database)),
         ],
     )
 

@@ -132,6 +132,21 @@ async def test_mark_processed_only_once(database: Database) -> None:
     assert await _count(database, database.inbox) == 1
 
 
+async def test_mark_many_returns_only_new_ids(database: Database) -> None:
+    seen, first, second = _envelope(), _envelope(), _envelope()
+    async with database.transaction() as transaction:
+        await transaction.mark_processed("performance", seen)
+
+    async with database.transaction() as transaction:
+        fresh = await transaction.mark_many_processed("performance", [seen, first, second, first])
+    async with database.transaction() as transaction:
+        again = await transaction.mark_many_processed("performance", [first, second])
+
+    assert fresh == {first.id, second.id}
+    assert again == set()
+    assert await _count(database, database.inbox) == 3
+
+
 async def test_mark_processed_per_consumer(database: Database) -> None:
     envelope = _envelope()
 

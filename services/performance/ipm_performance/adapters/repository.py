@@ -1,19 +1,17 @@
-"""Storage of the inputs (targets, budgets, ledger, forecasts) and loading them as domain figures."""
+"""Storage of targets and budgets, and loading all inputs of an entity's fiscal year as domain figures."""
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ipm_common.events import ActualsPosted, BudgetApproved, ForecastRerolled, TargetLine, TargetsSet
+from ipm_common.events import BudgetApproved, TargetLine, TargetsSet
 from ipm_common.periods import PeriodKey
 from ipm_common.reference import ReferenceStore
 from ipm_performance.adapters import tables
-from ipm_performance.adapters.statements import insert_missing
 from ipm_performance.domain.figures import Balance, EntityFigures, SeriesForecast, SeriesKey, Target
 from ipm_performance.domain.lines import LineTree
 from ipm_performance.domain.rules import target_band
@@ -25,14 +23,6 @@ reference_store = ReferenceStore(tables.reference)
 
 def cost_centre_key(cost_centre: str | None) -> str:
     return cost_centre or ""
-
-
-@dataclass(frozen=True)
-class BalanceChanges:
-    """Periods whose stored balance an event replaced, and periods it carried an older version for."""
-
-    applied: tuple[PeriodKey, ...]
-    stale: tuple[PeriodKey, ...]
 
 
 # --- reference data ----------------------------------------------------------------------------
@@ -113,121 +103,6 @@ def _budget_rows(data: BudgetApproved) -> list[dict[str, object]]:
          "period": period, "amount": amount, "budget_id": data.budget_id}
         for (line, cost_centre, period), amount in sorted(amounts.items())
     ]
-
-
-# --- actuals -----------------------------------------------------------------------------------
-
-
-async def store_postings(connection: AsyncConnection, data: ActualsPosted, now: datetime) -> int:
-    """Store the postings whose source id is new; return how many were new."""
-    source_ids = [posting.source_id for posting in data.postings]
-    if not source_ids:
-        return 0
-    known = set((await connection.execute(select(tables.postings.c.source_id).where(
-        tables.postings.c.source_id.in_(source_ids)))).scalars())
-
-    stored = 0
-    for posting in data.postings:
-        if posting.source_id in known:
-            continue
-        known.add(posting.source_id)
-        row = {"source_id": posting.source_id, "entity_id": data.entity_id, "account_id": data.account_id,
-               "cost_centre": cost_centre_key(data.cost_centre), "period": str(PeriodKey.parse(posting.period)),
-               "posting_date": posting.posting_date, "amount": posting.amount,
-               "ledger_amount": posting.ledger_amount, "currency": posting.currency, "reverses": posting.reverses,
-               "late": posting.late, "batch_id": data.batch_id, "received_at": now}
-        stored += int(await insert_missing(connection, tables.postings, row))
-    return stored
-
-
-async def store_balances(connection: AsyncConnection, data: ActualsPosted, now: datetime) -> BalanceChanges:
-    """Store each period balance unless the stored one has the same or a newer ledger version."""
-    table = tables.balances
-    series = (table.c.entity_id == data.entity_id, table.c.account_id == data.account_id,
-              table.c.cost_centre == cost_centre_key(data.cost_centre))
-    stored_versions = {row.period: row.ledger_version for row in (await connection.execute(
-        select(table.c.period, table.c.ledger_version).where(*series))).all()}
-
-    applied: list[PeriodKey] = []
-    stale: list[PeriodKey] = []
-    for balance in data.balances:
-        period = PeriodKey.parse(balance.period)
-        stored = stored_versions.get(str(period))
-        values = {"amount": balance.amount, "ledger_version": balance.ledger_version, "batch_id": data.batch_id,
-                  "updated_at": now}
-        if stored is None:
-            await connection.execute(insert(table).values(
-                entity_id=data.entity_id, account_id=data.account_id, cost_centre=cost_centre_key(data.cost_centre),
-                period=str(period), fiscal_year=period.fiscal_year, **values))
-        elif balance.ledger_version > stored:
-            await connection.execute(update(table).where(*series, table.c.period == str(period)).values(values))
-        else:
-            stale.append(period)
-            continue
-        stored_versions[str(period)] = balance.ledger_version
-        applied.append(period)
-    return BalanceChanges(tuple(applied), tuple(stale))
-
-
-# --- forecasts ---------------------------------------------------------------------------------
-
-
-async def store_forecast(connection: AsyncConnection, data: ForecastRerolled, now: datetime) -> bool:
-    """Replace the series' forecast when ``data`` is a newer version; return whether it did."""
-    series = (tables.forecasts.c.entity_id == data.entity_id, tables.forecasts.c.account_id == data.account_id,
-              tables.forecasts.c.cost_centre == cost_centre_key(data.cost_centre))
-    version = (await connection.execute(select(tables.forecasts.c.version).where(*series))).scalar()
-    if version is not None and version >= data.version:
-        return False
-
-    origin = PeriodKey.parse(data.origin)
-    cost_centre = cost_centre_key(data.cost_centre)
-    await connection.execute(delete(tables.forecasts).where(*series))
-    await connection.execute(delete(tables.forecast_points).where(
-        tables.forecast_points.c.entity_id == data.entity_id, tables.forecast_points.c.account_id == data.account_id,
-        tables.forecast_points.c.cost_centre == cost_centre))
-    await connection.execute(insert(tables.forecasts).values(
-        entity_id=data.entity_id, account_id=data.account_id, cost_centre=cost_centre, forecast_id=data.forecast_id,
-        version=data.version, origin=str(origin), method=data.method, clamped=data.clamped,
-        ledger_version=data.ledger_version, batch_id=data.batch_id, received_at=now))
-
-    rows = []
-    for point in data.points:
-        period = PeriodKey.parse(point.period)
-        rows.append({"entity_id": data.entity_id, "account_id": data.account_id, "cost_centre": cost_centre,
-                     "period": str(period), "fiscal_year": period.fiscal_year, "baseline": point.baseline,
-                     "benefits": point.benefits, "value": point.value, "p10": point.p10, "p90": point.p90})
-    if rows:
-        await connection.execute(insert(tables.forecast_points), rows)
-    return True
-
-
-@dataclass(frozen=True)
-class StoredForecast:
-    origin: PeriodKey
-    version: int
-    ledger_version: int
-
-
-async def stored_forecast(connection: AsyncConnection, entity_id: str, account_id: str,
-                          cost_centre: str | None) -> StoredForecast | None:
-    table = tables.forecasts
-    row = (await connection.execute(select(table.c.origin, table.c.version, table.c.ledger_version).where(
-        table.c.entity_id == entity_id, table.c.account_id == account_id,
-        table.c.cost_centre == cost_centre_key(cost_centre)))).first()
-    if row is None:
-        return None
-    return StoredForecast(PeriodKey.parse(row.origin), row.version, row.ledger_version)
-
-
-async def series_ledger_version(connection: AsyncConnection, entity_id: str, account_id: str,
-                                cost_centre: str | None) -> int:
-    """Return the newest ledger version among the series' stored balances, 0 when it has none."""
-    table = tables.balances
-    version = (await connection.execute(select(func.max(table.c.ledger_version)).where(
-        table.c.entity_id == entity_id, table.c.account_id == account_id,
-        table.c.cost_centre == cost_centre_key(cost_centre)))).scalar()
-    return int(version or 0)
 
 
 # --- figures -----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Storage of the results: variance lines, alerts and alert rule settings."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
@@ -34,12 +34,16 @@ async def save_variance_lines(connection: AsyncConnection, lines: Sequence[Varia
 # --- alerts ------------------------------------------------------------------------------------
 
 
-async def load_alert_state(connection: AsyncConnection, alert_id: str) -> AlertState | None:
-    """Load an alert's status and figures, locking its row on PostgreSQL until the transaction ends."""
-    row = (await connection.execute(
-        select(tables.alerts).where(tables.alerts.c.alert_id == alert_id).with_for_update())).first()
-    if row is None:
-        return None
+async def load_alert_states(connection: AsyncConnection, alert_ids: Collection[str]) -> dict[str, AlertState]:
+    """Load the status and figures of the stored ones of ``alert_ids``, locking their rows on PostgreSQL."""
+    if not alert_ids:
+        return {}
+    rows = (await connection.execute(select(tables.alerts).where(
+        tables.alerts.c.alert_id.in_(sorted(alert_ids))).with_for_update())).all()
+    return {row.alert_id: _alert_state(row) for row in rows}
+
+
+def _alert_state(row: AnyRow) -> AlertState:
     figures = AlertFigures(value=row.value, comparator=row.comparator, variance=row.variance,
                            variance_pct=row.variance_pct, threshold=row.threshold, severity=row.severity,
                            phasing=row.phasing)

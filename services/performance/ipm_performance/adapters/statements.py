@@ -26,13 +26,12 @@ def _key_columns(table: Table) -> list[str]:
     return [column.name for column in table.primary_key.columns]
 
 
-async def insert_missing(connection: AsyncConnection, table: Table, row: Mapping[str, Any]) -> bool:
-    """Insert ``row`` unless its primary key exists; return whether it was inserted."""
-    statement = _insert(connection, table).values(dict(row)).on_conflict_do_nothing(
-        index_elements=_key_columns(table)
-    )
-    result = await connection.execute(statement)
-    return bool(result.rowcount)
+async def insert_many_missing(connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert each of ``rows`` unless its primary key exists."""
+    if not rows:
+        return
+    statement = _insert(connection, table).on_conflict_do_nothing(index_elements=_key_columns(table))
+    await connection.execute(statement, [dict(row) for row in rows])
 
 
 async def upsert_many(connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]],

@@ -123,6 +123,9 @@ forecast_points = Table(
 
 # --- the batch barrier -----------------------------------------------------------------------
 
+# ``series_count`` is the events' ``batch_series_count``: the number of actuals events of the ERP
+# batch, one per series or more for a series with many postings. Each leads to one re-rolled
+# forecast, so the batch is complete when ``forecasts_received`` reaches it.
 batches = Table(
     "batches",
     metadata,
@@ -144,6 +147,8 @@ batch_series = Table(
     Column("cost_centre", String(64), primary_key=True),
     Column("ledger_version", Integer, nullable=False),
     Column("waiting_for_actuals", Boolean, nullable=False),
+    # Few rows ever wait, and every unit of actuals looks for them.
+    Index("ix_batch_series_waiting", "waiting_for_actuals"),
 )
 
 batch_entities = Table(

@@ -21,11 +21,12 @@ ALL_COMPARISONS: frozenset[Comparison] = frozenset(Comparison)
 
 @dataclass(frozen=True)
 class LineEvaluation:
-    """The variance lines of one line, and a direction problem to log when it has any."""
+    """The variance lines of one line, a direction problem to log, and the reason its outlook was not compared."""
 
     line: str
     variance_lines: tuple[VarianceLine, ...]
     problem: str | None = None
+    skipped_outlook: str | None = None
 
 
 def lines_of_entity(figures: EntityFigures, tree: LineTree) -> set[str]:
@@ -36,11 +37,11 @@ def lines_of_entity(figures: EntityFigures, tree: LineTree) -> set[str]:
 def evaluate_lines(figures: EntityFigures, tree: LineTree, account_directions: Mapping[str, str],
                    lines: Iterable[str], comparisons: Collection[Comparison] = ALL_COMPARISONS,
                    ) -> list[LineEvaluation]:
-    """Evaluate ``lines`` of one entity and fiscal year; lines without anything to compare are left out."""
+    """Evaluate ``lines`` of one entity and fiscal year, leaving out lines with nothing to compare or report."""
     evaluations = []
     for line in sorted(set(lines)):
         evaluation = evaluate_line(figures, tree, account_directions, line, comparisons)
-        if evaluation.variance_lines:
+        if evaluation.variance_lines or evaluation.skipped_outlook:
             evaluations.append(evaluation)
     return evaluations
 
@@ -53,13 +54,15 @@ def evaluate_line(figures: EntityFigures, tree: LineTree, account_directions: Ma
     evaluator = _LineEvaluator(figures, line, leaves, direction.direction)
 
     found: list[VarianceLine] = []
+    skipped_outlook = None
     if any(comparison in comparisons for comparison in ACTUAL_COMPARISONS):
         found.extend(evaluator.actual_vs_budget())
     if any(comparison.is_outlook for comparison in comparisons):
-        found.extend(evaluator.outlook_comparisons())
+        outlook_lines, skipped_outlook = evaluator.outlook_comparisons()
+        found.extend(outlook_lines)
 
     kept = tuple(variance_line for variance_line in found if variance_line.comparison in comparisons)
-    return LineEvaluation(line, kept, direction.problem if kept else None)
+    return LineEvaluation(line, kept, direction.problem if kept else None, skipped_outlook)
 
 
 @dataclass(frozen=True)
@@ -96,23 +99,35 @@ class _LineEvaluator:
             self._compare(Comparison.ACTUAL_VS_BUDGET_YTD, str(period), ytd_actual, ytd_budget, version),
         ]
 
-    def outlook_comparisons(self) -> list[VarianceLine]:
-        """Compare the full-year outlook with the year's budget and with the line's own target."""
-        outlook = self.figures.outlook(self.leaves)
-        if outlook is None:
-            return []
+    def outlook_comparisons(self) -> tuple[list[VarianceLine], str | None]:
+        """Compare the full-year outlook with the year's budget and the line's own target, or return why not.
 
+        Only the year of the entity's latest forecast origin has an outlook, and only when every
+        leaf's actuals to date and forecast cover the whole year, because a partial outlook would
+        breach falsely. A line with a comparator that is not covered returns the reason to log.
+        """
+        budget = self.figures.full_year_budget(self.line, self.leaves)
+        target = self.figures.target(self.line)
+        if not self.figures.is_outlook_year or (budget is None and target is None):
+            return [], None
+
+        uncovered = self.figures.uncovered_leaves(self.leaves)
+        if uncovered:
+            return [], (f"outlook of {self.figures.entity_id} {self.line} FY{self.figures.fiscal_year} not "
+                        f"evaluated: no forecast covers the rest of the year for {', '.join(uncovered)}")
+
+        outlook = self.figures.outlook(self.leaves)
+        # Covered leaves all have a forecast, so there is an outlook.
+        assert outlook is not None
         label = fiscal_year_label(self.figures.fiscal_year)
         found: list[VarianceLine] = []
-        budget = self.figures.full_year_budget(self.line, self.leaves)
         if budget is not None:
             found.append(self._compare(Comparison.OUTLOOK_VS_BUDGET, label, outlook.total, budget,
                                        outlook.forecast_version))
-        target = self.figures.target(self.line)
         if target is not None:
             found.append(self._compare(Comparison.OUTLOOK_VS_TARGET, label, outlook.total, target.amount,
                                        outlook.forecast_version))
-        return found
+        return found, None
 
     def _compare(self, comparison: Comparison, period: str, value: Decimal, comparator: Decimal,
                  version: int) -> VarianceLine:

@@ -68,8 +68,9 @@ class Outlook:
 class EntityFigures:
     """Stored inputs of one entity for one fiscal year.
 
-    ``budgets`` maps a line to its budget per period, summed over cost centres; ``balances`` and
-    ``forecasts`` hold only the periods of ``fiscal_year``.
+    ``budgets`` maps a line to its budget per period, summed over cost centres; ``balances`` hold
+    only the periods of ``fiscal_year``. ``forecasts`` contains the latest forecast of every series of
+    the entity, with the values of ``fiscal_year`` only.
     """
 
     entity_id: str
@@ -82,6 +83,10 @@ class EntityFigures:
     @property
     def first_period(self) -> PeriodKey:
         return PeriodKey(self.fiscal_year, 1)
+
+    @property
+    def last_period(self) -> PeriodKey:
+        return PeriodKey(self.fiscal_year, 12)
 
     def series_of(self, leaves: Iterable[str]) -> list[SeriesKey]:
         """List the series with actuals or a forecast whose account is one of ``leaves``."""
@@ -127,11 +132,45 @@ class EntityFigures:
         return sum((_sum_periods(self.budgets[leaf], wanted) for leaf in leaf_list), Decimal(0))
 
     def full_year_budget(self, line: str, leaves: Iterable[str]) -> Decimal | None:
-        return self.budget(line, leaves, self.first_period, PeriodKey(self.fiscal_year, 12))
+        return self.budget(line, leaves, self.first_period, self.last_period)
 
     def target(self, line: str) -> Target | None:
         """Return the target set on ``line`` itself; targets are never derived from other lines."""
         return self.targets.get(line)
+
+    @property
+    def latest_origin(self) -> PeriodKey | None:
+        """Return the latest forecast origin among the entity's series: its last period with actuals."""
+        return max((forecast.origin for forecast in self.forecasts.values()), default=None)
+
+    @property
+    def is_outlook_year(self) -> bool:
+        """Tell whether this is the fiscal year of the entity's latest forecast origin, the one year with an outlook.
+
+        With the origin at P12 the year is complete, and its outlook is the year-end figure. A later
+        year gets an outlook once its first actuals arrive.
+        """
+        latest = self.latest_origin
+        return latest is not None and latest.fiscal_year == self.fiscal_year
+
+    def uncovered_leaves(self, leaves: Iterable[str]) -> list[str]:
+        """List the leaves whose actuals to date and forecast leave a period of the fiscal year uncovered.
+
+        A leaf is covered when it has at least one series and the forecast of each of its series
+        has a value for every period of the year after the series' origin.
+        """
+        series_by_leaf: dict[str, list[SeriesKey]] = {leaf: [] for leaf in leaves}
+        for key in self.series_of(series_by_leaf):
+            series_by_leaf[key[0]].append(key)
+        return [leaf for leaf, keys in sorted(series_by_leaf.items())
+                if not keys or not all(self._covers_rest_of_year(key) for key in keys)]
+
+    def _covers_rest_of_year(self, key: SeriesKey) -> bool:
+        forecast = self.forecasts.get(key)
+        if forecast is None:
+            return False
+        first = max(forecast.origin.shift(1), self.first_period)
+        return all(period in forecast.values for period in period_range(first, self.last_period))
 
     def outlook(self, leaves: Iterable[str]) -> Outlook | None:
         """Build the full-year outlook of the leaves, or None when none of their series has a forecast.

@@ -91,6 +91,10 @@ class RuleIn(BaseModel):
     opens_review: bool
 
 
+OUTLOOK_COMPARED = ("null unless the fiscal year is the one of the entity's latest forecast origin and every leaf's "
+                    "actuals and forecast cover the whole year")
+
+
 class OutlookOut(BaseModel):
     line: str
     leaves: list[str]
@@ -103,8 +107,8 @@ class OutlookOut(BaseModel):
     budget: Money | None
     target: Money | None
     target_plan_id: str | None
-    versus_budget: VarianceOut | None
-    versus_target: VarianceOut | None
+    versus_budget: VarianceOut | None = Field(description=OUTLOOK_COMPARED)
+    versus_target: VarianceOut | None = Field(description=OUTLOOK_COMPARED)
 
 
 class OutlooksOut(BaseModel):

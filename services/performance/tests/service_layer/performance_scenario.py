@@ -34,10 +34,11 @@ from ipm_common.events import (
     TargetsSet,
 )
 from ipm_common.messaging import ConsumedMessage
+from ipm_common.periods import PeriodKey
 from ipm_common.storage import Database
 from ipm_performance.adapters import tables
 from ipm_performance.domain.alerts import alert_id
-from ipm_performance.entrypoints.subscriptions import build_dispatcher
+from ipm_performance.entrypoints.subscriptions import build_batch_dispatcher, build_dispatcher
 
 ENTITY = "PHL"
 FY = 2024
@@ -76,11 +77,11 @@ def hierarchy(parent_of: dict[str, str], version: int) -> HierarchyChanged:
     return HierarchyChanged(hierarchy="revenue", dimension="account", edges=edges, version=version)
 
 
-def targets(version: int = 1, wage_target: str = "80000000") -> TargetsSet:
+def targets(version: int = 1, wage_target: str = "80000000", fiscal_year: int = FY) -> TargetsSet:
     lines = (
-        TargetLine(line="WAGE", fiscal_year=FY, amount=Decimal(wage_target), band_pct=Decimal(0),
+        TargetLine(line="WAGE", fiscal_year=fiscal_year, amount=Decimal(wage_target), band_pct=Decimal(0),
                    band_absolute=Decimal(0)),
-        TargetLine(line="TAX", fiscal_year=FY, amount=Decimal("110000000"), band_pct=Decimal("0.05"),
+        TargetLine(line="TAX", fiscal_year=fiscal_year, amount=Decimal("110000000"), band_pct=Decimal("0.05"),
                    band_absolute=Decimal("1000000")),
     )
     return TargetsSet(entity_id=ENTITY, plan_id="plan-2024", plan_name="Five-year plan", targets=lines,
@@ -97,15 +98,15 @@ def budget(version: int = 1, wage_monthly: str = "6000000") -> BudgetApproved:
 
 
 def actuals(account: str, monthly: dict[int, str], *, ledger_version: int = 1, batch_id: str = "batch-1",
-            series_count: int = 2, source_prefix: str | None = None) -> ActualsPosted:
+            series_count: int = 2, source_prefix: str | None = None, fiscal_year: int = FY) -> ActualsPosted:
     prefix = source_prefix or f"{batch_id}-{account}"
     postings = tuple(
-        PostedLine(source_id=f"{prefix}-{number}", period=period(number), posting_date=date(2024, 1, 15),
+        PostedLine(source_id=f"{prefix}-{number}", period=period(number, fiscal_year), posting_date=date(2024, 1, 15),
                    amount=Decimal(amount), ledger_amount=-Decimal(amount), currency="USD")
         for number, amount in monthly.items()
     )
-    balances = tuple(PeriodBalance(period=period(number), amount=Decimal(amount), ledger_version=ledger_version)
-                     for number, amount in monthly.items())
+    balances = tuple(PeriodBalance(period=period(number, fiscal_year), amount=Decimal(amount),
+                                   ledger_version=ledger_version) for number, amount in monthly.items())
     return ActualsPosted(entity_id=ENTITY, account_id=account, currency="USD", batch_id=batch_id,
                          batch_series_count=series_count, postings=postings, balances=balances)
 
@@ -115,11 +116,15 @@ def first_half(amount: str) -> dict[int, str]:
 
 
 def forecast(account: str, monthly: str, *, version: int = 1, origin: int = 6, batch_id: str = "batch-1",
-             series_count: int = 2, ledger_version: int = 1) -> ForecastRerolled:
-    points = tuple(ForecastPoint(period=period(number), baseline=Decimal(monthly), value=Decimal(monthly),
-                                 p10=Decimal(monthly), p90=Decimal(monthly)) for number in range(origin + 1, 13))
+             series_count: int = 2, ledger_version: int = 1, fiscal_year: int = FY,
+             horizon: int | None = None) -> ForecastRerolled:
+    """Forecast ``monthly`` for every period after the origin: to the year's end, or ``horizon`` periods."""
+    start = PeriodKey(fiscal_year, origin)
+    months = 12 - origin if horizon is None else horizon
+    points = tuple(ForecastPoint(period=str(start.shift(step)), baseline=Decimal(monthly), value=Decimal(monthly),
+                                 p10=Decimal(monthly), p90=Decimal(monthly)) for step in range(1, months + 1))
     return ForecastRerolled(entity_id=ENTITY, account_id=account, forecast_id=f"{account}-{version}",
-                            version=version, origin=period(origin), method="seasonal_naive", clamped=False,
+                            version=version, origin=str(start), method="seasonal_naive", clamped=False,
                             ledger_version=ledger_version, batch_id=batch_id, batch_series_count=series_count,
                             points=points)
 
@@ -136,6 +141,7 @@ class Feed:
 
     def __post_init__(self) -> None:
         self.dispatcher = build_dispatcher(self.database)
+        self.batch_dispatcher = build_batch_dispatcher(self.database)
 
     async def send(self, data: EventData, correlation_id: str = "corr-1") -> Envelope:
         envelope = new_event("test-producer", data, correlation_id=correlation_id)
@@ -150,6 +156,19 @@ class Feed:
         self.offset += 1
         message = ConsumedMessage(CATALOGUE[envelope.type].topic, 0, self.offset, None, encode(envelope))
         await self.dispatcher(message)
+
+    async def send_fetch(self, events: list[EventData], correlation_id: str = "corr-1") -> list[Envelope]:
+        """Deliver events as one fetch through the batch dispatcher, as the consume loop does."""
+        envelopes = [new_event("test-producer", data, correlation_id=correlation_id) for data in events]
+        await self.deliver_fetch(envelopes)
+        return envelopes
+
+    async def deliver_fetch(self, envelopes: list[Envelope]) -> None:
+        messages = []
+        for envelope in envelopes:
+            self.offset += 1
+            messages.append(ConsumedMessage(CATALOGUE[envelope.type].topic, 0, self.offset, None, encode(envelope)))
+        assert await self.batch_dispatcher(messages) == []
 
     async def seed(self) -> None:
         await self.send_all([*reference_events(), targets(), budget()])

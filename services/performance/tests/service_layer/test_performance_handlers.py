@@ -299,16 +299,37 @@ async def test_benefit_reroll_needs_no_new_actuals(database: Database) -> None:
 
 
 @pytest.mark.asyncio
-async def test_batch_counts_each_series_once(database: Database) -> None:
+async def test_batch_counts_each_forecast_once(database: Database) -> None:
     feed = Feed(database)
     await feed.seed()
     await feed.send(actuals("WAGE", first_half("6000000")), "batch-1")
 
-    await feed.send(forecast("WAGE", "6000000", version=1), "batch-1")
-    await feed.send(forecast("WAGE", "6000000", version=2), "batch-1")
+    first = await feed.send(forecast("WAGE", "6000000", version=1), "batch-1")
+    await feed.deliver(first)
 
     assert await feed.published(BatchEvaluated) == []
     assert [row.forecasts_received for row in await feed.rows("batches")] == [1]
+
+
+@pytest.mark.asyncio
+async def test_split_series_completes_batch(database: Database) -> None:
+    feed = Feed(database)
+    await feed.seed()
+
+    # Wage tax had too many postings for one event: P01-P03 and P04-P06 come as two actuals events,
+    # so the batch has three events and three re-rolled forecasts for two series.
+    await feed.send(actuals("WAGE", {number: "6000000" for number in (1, 2, 3)}, series_count=3), "batch-1")
+    await feed.send(actuals("WAGE", {number: "6000000" for number in (4, 5, 6)}, series_count=3), "batch-1")
+    await feed.send(actuals("BIRT", first_half("3000000"), series_count=3), "batch-1")
+    await feed.send(forecast("WAGE", "6000000", version=1, series_count=3), "batch-1")
+    await feed.send(forecast("BIRT", "3000000", series_count=3), "batch-1")
+    waiting = await feed.published(BatchEvaluated)
+    await feed.send(forecast("WAGE", "6000000", version=2, series_count=3), "batch-1")
+
+    assert waiting == []
+    evaluated = await feed.published(BatchEvaluated)
+    assert [(item.batch_id, item.series) for item in evaluated] == [("batch-1", 2)]
+    assert (await feed.variance("TAX", "outlook_vs_target", "FY2024")).value == Decimal("108000000")
 
 
 @pytest.mark.asyncio

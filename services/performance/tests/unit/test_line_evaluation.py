@@ -305,3 +305,104 @@ def test_entity_lines_include_nodes_budgets_targets() -> None:
                    targets={"GOAL": Target("GOAL", FY, Decimal("1"), None, "p", 1)})
 
     assert lines_of_entity(data, tax_tree("WAGE")) == {"TAX", "WAGE", "PAYROLL", "GOAL"}
+
+
+# --- which year has an outlook, and when it is complete ------------------------------------------
+
+
+def wage_forecast(origin: PeriodKey, months: int, amount: str = "6000000") -> SeriesForecast:
+    """Forecast ``months`` periods after ``origin``, as the forecast service's horizon would."""
+    return SeriesForecast(origin, 1, {origin.shift(step): Decimal(amount) for step in range(1, months + 1)})
+
+
+def year_figures(fiscal_year: int, forecast: SeriesForecast, **overrides: object) -> EntityFigures:
+    """Figures of one fiscal year, keeping only the forecast values of that year as the repository loads them."""
+    values = {period: value for period, value in forecast.values.items() if period.fiscal_year == fiscal_year}
+    kept = SeriesForecast(forecast.origin, forecast.version, values)
+    return figures(fiscal_year=fiscal_year, forecasts={("WAGE", ""): kept}, **overrides)
+
+
+def test_later_year_target_is_not_compared() -> None:
+    # The latest origin is FY2024-P06; an 18-month forecast covers FY2025 whole (P01-P12 at 6,000,000),
+    # yet FY2025 has no outlook before its own actuals arrive: 72,000,000 against 80,000,000 stays unseen.
+    forecast = wage_forecast(period(6), 18)
+    target = Target("WAGE", FY + 1, Decimal("80000000"), None, "plan-1", 1)
+    data = year_figures(FY + 1, forecast, targets={"WAGE": target})
+
+    evaluation = evaluate_line(data, LineTree({}), DIRECTIONS, "WAGE", {Comparison.OUTLOOK_VS_TARGET})
+
+    assert data.is_outlook_year is False
+    assert evaluation.variance_lines == ()
+    assert evaluation.skipped_outlook is None
+
+
+def test_year_two_ahead_is_not_compared() -> None:
+    # From FY2024-P12 the horizon reaches FY2026-P06: six months of 6,000,000 against a target of
+    # 80,000,000 would read 36,000,000, -55 %, and ask for a review that nothing justifies.
+    forecast = wage_forecast(period(12), 18)
+    target = Target("WAGE", FY + 2, Decimal("80000000"), None, "plan-1", 1)
+    data = year_figures(FY + 2, forecast, targets={"WAGE": target})
+
+    evaluation = evaluate_line(data, LineTree({}), DIRECTIONS, "WAGE", {Comparison.OUTLOOK_VS_TARGET})
+
+    outlook = data.outlook(["WAGE"])
+    assert outlook is not None
+    assert outlook.total == Decimal("36000000")
+    assert evaluation.variance_lines == ()
+
+
+def test_origin_at_p12_is_year_end() -> None:
+    # Twelve months of 6,000,000 with the origin at P12: the outlook is the year's actuals, 72,000,000.
+    forecast = wage_forecast(period(12), 18)
+    target = Target("WAGE", FY, Decimal("80000000"), None, "plan-1", 1)
+    data = year_figures(FY, forecast, balances={("WAGE", ""): monthly("6000000", 1, 12)}, targets={"WAGE": target})
+
+    evaluation = evaluate_line(data, LineTree({}), DIRECTIONS, "WAGE", {Comparison.OUTLOOK_VS_TARGET})
+
+    assert data.is_outlook_year is True
+    assert data.uncovered_leaves(["WAGE"]) == []
+    line = evaluation.variance_lines[0]
+    assert line.value == Decimal("72000000")
+    assert line.variance == Decimal("-8000000")
+
+
+def test_partly_covered_leaf_skips_parent() -> None:
+    # WAGE: actuals P01-P06 and a forecast to P12. BIRT: actuals P01-P06 but a forecast to P09 only,
+    # so TAX would miss three months of BIRT (9,000,000) and is not compared with its target.
+    balances = {("WAGE", ""): monthly("6000000", 1, 6), ("BIRT", ""): monthly("3000000", 1, 6)}
+    forecasts = {("WAGE", ""): wage_forecast(period(6), 6), ("BIRT", ""): wage_forecast(period(6), 3, "3000000")}
+    targets = {"TAX": Target("TAX", FY, Decimal("110000000"), None, "plan-1", 1),
+               "WAGE": Target("WAGE", FY, Decimal("80000000"), None, "plan-1", 1)}
+    data = figures(balances=balances, forecasts=forecasts, targets=targets)
+    tree = tax_tree("WAGE", "BIRT")
+
+    tax = evaluate_line(data, tree, DIRECTIONS, "TAX", {Comparison.OUTLOOK_VS_TARGET})
+    wage = evaluate_line(data, tree, DIRECTIONS, "WAGE", {Comparison.OUTLOOK_VS_TARGET})
+
+    assert data.uncovered_leaves(["BIRT", "WAGE"]) == ["BIRT"]
+    assert tax.variance_lines == ()
+    assert tax.skipped_outlook == ("outlook of PHL TAX FY2024 not evaluated: no forecast covers the rest of the "
+                                   "year for BIRT")
+    assert wage.variance_lines[0].value == Decimal("72000000")
+
+
+def test_leaf_without_forecast_skips_outlook() -> None:
+    # WAGE has six months of actuals and no forecast at all: there is nothing to add up to a year.
+    data = figures(balances={("WAGE", ""): monthly("6000000", 1, 6)}, budgets={"WAGE": budget("6000000")},
+                   forecasts={("BIRT", ""): wage_forecast(period(6), 6)})
+
+    evaluation = evaluate_line(data, LineTree({}), DIRECTIONS, "WAGE", {Comparison.OUTLOOK_VS_BUDGET})
+
+    assert evaluation.variance_lines == ()
+    assert evaluation.skipped_outlook is not None
+    assert evaluation.skipped_outlook.endswith("for WAGE")
+
+
+def test_line_without_comparator_reports_nothing() -> None:
+    data = figures(balances={("WAGE", ""): monthly("6000000", 1, 6)}, forecasts={("BIRT", ""): wage_forecast(
+        period(6), 6)})
+
+    evaluation = evaluate_line(data, LineTree({}), DIRECTIONS, "WAGE")
+
+    assert evaluation.variance_lines == ()
+    assert evaluation.skipped_outlook is None

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 21:17:07.742044
+Create Date: 2026-12-04 21:49:19.380876
 """
 
 import sqlalchemy as sa
@@ -97,6 +97,9 @@ def upgrade() -> None:
     sa.Column('waiting_for_actuals', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('batch_id', 'entity_id', 'account_id', 'cost_centre')
     )
+    with op.batch_alter_table('batch_series', schema=None) as batch_op:
+        batch_op.create_index('ix_batch_series_waiting', ['waiting_for_actuals'], unique=False)
+
     op.create_table('batch_years',
     sa.Column('batch_id', sa.String(length=64), nullable=False),
     sa.Column('entity_id', sa.String(length=64), nullable=False),
@@ -277,6 +280,9 @@ def downgrade() -> None:
     op.drop_table('budget_lines')
     op.drop_table('batches')
     op.drop_table('batch_years')
+    with op.batch_alter_table('batch_series', schema=None) as batch_op:
+        batch_op.drop_index('ix_batch_series_waiting')
+
     op.drop_table('batch_series')
     op.drop_table('batch_entities')
     with op.batch_alter_table('balances', schema=None) as batch_op:
