@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PACKAGES := libs/ipm_common services/strategy services/projects services/forecast services/performance tools/ipm_cli
 export IPM_DATA_DIR ?= $(CURDIR)/examples/data
 
-.PHONY: venv demo test lint typecheck unit integration e2e clean
+.PHONY: venv demo test lint typecheck unit integration e2e bench-performance clean
 
 $(VENV)/.installed: constraints.txt requirements/runtime.in requirements/dev.in $(addsuffix /pyproject.toml,$(PACKAGES))
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ e2e: venv
 
 test: lint typecheck
 	$(BIN)/pytest -q
+
+bench-performance: venv
+	$(BIN)/python bench/performance_batch.py --series 38 --months 24
 
 clean:
 	rm -rf $(VENV) .demo data

@@ -150,7 +150,7 @@ async def summarise(demo: Demo) -> int:
         pct = f"{(outlook - target) / abs(target) * 100:+.1f}%" if target else "n/a"
         print(f"demo:   {line['line']:<28} outlook {money(outlook):>10} target {money(target):>10} ({pct})")
 
-    print(f"demo: {len(reviews)} strategy reviews opened:")
+    print(f"demo: {len(reviews)} strategy reviews opened, with the figures that opened them:")
     for review in sorted(reviews, key=lambda item: (item["fiscal_year"], item["line"])):
         pct = review.get("variance_pct")
         shown = f"{Decimal(pct) * 100:+.1f}%" if pct is not None else "n/a"
