@@ -26,11 +26,15 @@ def test_bootstrap_list_is_normalised() -> None:
     assert settings.kafka_bootstrap == "10.0.0.1:9092,10.0.0.2:9092"
 
 
-@pytest.mark.parametrize("bootstrap", ["", "kafka", "kafka:9092,broker2"])
+@pytest.mark.parametrize("bootstrap", ["", "kafka", "kafka:9092,broker2", "host:", "127.0.0.1:abc", "h:70000"])
 def test_bootstrap_without_port_rejected(bootstrap: str) -> None:
     message = _error_message(database_url=SQLITE_URL, IPM_KAFKA_BOOTSTRAP=bootstrap)
 
-    assert "IPM_KAFKA_BOOTSTRAP" in message
+    assert "expected host:port" in message
+
+
+def test_environment_name_of_aliased_field() -> None:
+    assert ServiceSettings.environment_name("kafka_bootstrap") == "IPM_KAFKA_BOOTSTRAP"
 
 
 def test_log_level_is_upper_cased() -> None:
