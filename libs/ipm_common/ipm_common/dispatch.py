@@ -1,4 +1,4 @@
-"""Turn consumed messages into typed events and hand each to its handler exactly once.
+"""Turn consumed messages into typed events and apply each once per consumer.
 
 A service lists what reacts to what in one table of ``{event type: handler}``. The dispatcher
 decodes the raw bytes, upcasts older schema versions, validates the payload and runs the

@@ -64,7 +64,7 @@ class LedgerPosting:
 
 @dataclass
 class LedgerContext:
-    """What the ledger already holds that a batch is checked against."""
+    """Ledger state that a batch is checked against."""
 
     entities: Mapping[str, Entity]
     accounts: Mapping[str, Account]
@@ -190,8 +190,8 @@ def _functional_amount(index: int, line: PostingRequest, entity: Entity, period:
     except IPMError as error:
         plan.errors.append(LineError(index, "currency", str(error), "missing_rate"))
         return None
-    # A triangulated rate can carry dozens of digits; the translated amount keeps six decimal
-    # places (half-even), while the amount as sent is stored unchanged beside it.
+    # A triangulated rate can carry dozens of digits, so the translated amount keeps six decimal
+    # places (half-even). The amount as sent is stored unchanged beside it.
     return converted.quantize(TRANSLATED_QUANTUM)
 
 
