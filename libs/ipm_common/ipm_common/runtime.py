@@ -17,6 +17,7 @@ from sqlalchemy import text
 from ipm_common.consumer import ConsumerSettings, KafkaConsumerLoop
 from ipm_common.events import ALL_TOPICS, SERVICES, Topics
 from ipm_common.http import health_router, install_error_handlers
+from ipm_common.limits import RequestLimits
 from ipm_common.messaging import BatchHandler, KafkaPublisher, MessageHandler, ensure_topics, wait_for_broker
 from ipm_common.relay import OutboxRelay
 from ipm_common.settings import ServiceSettings
@@ -120,10 +121,12 @@ def runtime_lifespan(build: Callable[[], ServiceRuntime]) -> Callable[[FastAPI],
 
 
 def service_app(title: str, description: str, build: Callable[[], ServiceRuntime],
-                routers: Sequence[APIRouter]) -> FastAPI:
-    """Assemble a service's FastAPI app: lifespan, error map, health checks and its routers."""
+                routers: Sequence[APIRouter], settings: ServiceSettings) -> FastAPI:
+    """Assemble a service's FastAPI app: lifespan, error map, request limits, health checks, routers."""
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=runtime_lifespan(build))
     install_error_handlers(app)
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes,
+                       max_concurrent=settings.max_concurrent_requests)
 
     async def database_ready() -> bool:
         return await _runtime(app).database_ready()

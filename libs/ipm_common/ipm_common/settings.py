@@ -18,6 +18,10 @@ class ServiceSettings(BaseSettings):
     topic_partitions: int = Field(4, ge=1, le=256, validation_alias=AliasChoices("IPM_TOPIC_PARTITIONS"))
     kafka_group_join_timeout: float = Field(30.0, gt=0, validation_alias=AliasChoices("IPM_GROUP_JOIN_TIMEOUT"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("IPM_LOG_LEVEL"))
+    max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, validation_alias=AliasChoices("IPM_MAX_BODY_BYTES"),
+                                description="largest request body accepted, in bytes")
+    max_concurrent_requests: int = Field(64, ge=1, validation_alias=AliasChoices("IPM_MAX_CONCURRENT_REQUESTS"),
+                                         description="requests served at once; more get 503 with Retry-After")
     database_url: SecretStr
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

@@ -41,4 +41,5 @@ def create_app(settings: ForecastSettings | None = None) -> FastAPI:
         description="Actuals ledger, budgets and rolling forecasts.",
         build=lambda: build_runtime(resolved),
         routers=[api.router],
+        settings=resolved,
     )

@@ -38,4 +38,5 @@ def create_app(settings: PerformanceSettings | None = None) -> FastAPI:
         description="Variances against budget and targets, full-year outlooks, alert rules and alerts.",
         build=lambda: build_runtime(resolved),
         routers=[api.router],
+        settings=resolved,
     )

@@ -39,4 +39,5 @@ def create_app(settings: ProjectsSettings | None = None) -> FastAPI:
         description="Improvement projects and the benefits they plan.",
         build=lambda: build_runtime(resolved),
         routers=[api.router],
+        settings=resolved,
     )

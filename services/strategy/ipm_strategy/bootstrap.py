@@ -39,4 +39,5 @@ def create_app(settings: StrategySettings | None = None) -> FastAPI:
         description="Organisation model, plans, strategic targets and strategy reviews.",
         build=lambda: build_runtime(resolved),
         routers=[api.router],
+        settings=resolved,
     )
