@@ -113,3 +113,15 @@ def test_invalid_line_is_rejected_with_field(stack: LocalStack) -> None:
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["field"] == "postings[1].amount"
+
+
+def test_metrics_report_backlog_and_lag(stack: LocalStack) -> None:
+    def drained() -> str | None:
+        text = call(stack, "GET", "forecast", "/metrics").text
+        return text if 'ipm_outbox_backlog{service="forecast"} 0' in text else None
+
+    text = wait_until(drained, "the forecast outbox to drain")
+
+    assert 'ipm_consumer_processed_total{service="forecast",group="ipm-forecast-reroll"}' in text
+    assert 'ipm_consumer_lag{service="forecast",group="ipm-forecast-erp",topic="ipm.erp.postings"' in text
+    assert "ipm_dead_letters_total" in text

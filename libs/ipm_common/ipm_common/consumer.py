@@ -84,6 +84,16 @@ class KafkaConsumerLoop:
             heartbeat_interval_ms=settings.heartbeat_interval_ms,
         )
 
+    async def lag(self) -> dict[TopicPartition, int]:
+        """Count, per assigned partition, the messages between this consumer's position and the end."""
+        lags: dict[TopicPartition, int] = {}
+        for partition in self._consumer.assignment():
+            end = self._consumer.highwater(partition)
+            if end is None:
+                continue
+            lags[partition] = max(0, end - await self._consumer.position(partition))
+        return lags
+
     async def run(self) -> None:
         """Consume until cancelled; always leaves the group cleanly."""
         await self._consumer.start()

@@ -2,7 +2,7 @@
 
 A body over the limit is rejected before it is parsed, whether the client declared its length or
 streamed it. A request beyond the concurrency limit gets 503 with ``Retry-After`` at once instead
-of queueing. Health checks are exempt, so that probes still answer under load.
+of queueing. Health checks and metrics are exempt, so that probes still get through under load.
 """
 
 import json
@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
-EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class BodyTooLarge(Exception):

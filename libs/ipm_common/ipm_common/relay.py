@@ -8,7 +8,7 @@ import asyncio
 import logging
 
 from aiokafka.errors import KafkaError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from ipm_common.messaging import MessagePublisher
@@ -87,5 +87,6 @@ class OutboxRelay:
         """Count outbox rows not yet published."""
         outbox = self._database.outbox
         async with self._database.reading() as connection:
-            rows = await connection.execute(select(outbox.c.position).where(outbox.c.published_at.is_(None)))
-            return len(rows.all())
+            count = await connection.execute(
+                select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
+            return int(count.scalar_one())

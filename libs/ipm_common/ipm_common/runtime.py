@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import PlainTextResponse
 from sqlalchemy import text
 
 from ipm_common.consumer import ConsumerSettings, KafkaConsumerLoop
@@ -83,6 +84,28 @@ class ServiceRuntime:
             logger.warning("%s database has no schema revision; run ipm-%s migrate", self.service, self.service)
         return revision is not None
 
+    async def metrics(self) -> str:
+        """Render the delivery metrics in the Prometheus text format."""
+        service = f'service="{self.service}"'
+        lines = [
+            "# TYPE ipm_outbox_backlog gauge",
+            f"ipm_outbox_backlog{{{service}}} {await self.relay.backlog()}",
+            "# TYPE ipm_outbox_published_total counter",
+            f"ipm_outbox_published_total{{{service}}} {self.relay.published}",
+            "# TYPE ipm_consumer_processed_total counter",
+            *(f'ipm_consumer_processed_total{{{service},group="{consumer.settings.group_id}"}} {consumer.processed}'
+              for consumer in self.consumers),
+            "# TYPE ipm_dead_letters_total counter",
+            *(f'ipm_dead_letters_total{{{service},group="{consumer.settings.group_id}"}} {consumer.dead_lettered}'
+              for consumer in self.consumers),
+            "# TYPE ipm_consumer_lag gauge",
+        ]
+        for consumer in self.consumers:
+            for partition, lag in sorted((await consumer.lag()).items()):
+                lines.append(f'ipm_consumer_lag{{{service},group="{consumer.settings.group_id}",'
+                             f'topic="{partition.topic}",partition="{partition.partition}"}} {lag}')
+        return "\n".join(lines) + "\n"
+
     async def broker_ready(self) -> bool:
         await asyncio.wait_for(wait_for_broker(self.settings.kafka_bootstrap, timeout=2.0), 3.0)
         return all(not task.done() for task in self._tasks)
@@ -135,6 +158,12 @@ def service_app(title: str, description: str, build: Callable[[], ServiceRuntime
         return await _runtime(app).broker_ready()
 
     app.include_router(health_router({"database": database_ready, "broker": broker_ready}))
+
+    @app.get("/metrics", response_class=PlainTextResponse, tags=["health"])
+    async def metrics() -> str:
+        """Report outbox backlog, events processed and dead-lettered, and consumer lag (Prometheus text)."""
+        return await _runtime(app).metrics()
+
     for router in routers:
         app.include_router(router)
     return app
