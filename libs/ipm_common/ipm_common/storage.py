@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from ipm_common.envelope import Envelope, encode
+from ipm_common.errors import Conflict
 
 logger = logging.getLogger(__name__)
 
@@ -236,6 +237,24 @@ class Transaction:
                 for envelope in fresh.values()
             ])
         return set(fresh)
+
+
+@asynccontextmanager
+async def command_transaction(database: Database, *, subject: str = "records") -> AsyncIterator[Transaction]:
+    """Open a write transaction that turns a unique key taken by a concurrent request into a ``Conflict``.
+
+    On PostgreSQL two requests may both find a key free and both insert it; the later one fails
+    at commit, and its caller gets 409 with a request to retry.
+    """
+    try:
+        async with database.transaction() as transaction:
+            yield transaction
+    except IntegrityError as error:
+        logger.warning("write rolled back after an integrity error: %s", error.orig)
+        raise Conflict(
+            f"the request clashed with a concurrent change of the same {subject}; retry the request",
+            reason="concurrent_update",
+        ) from None
 
 
 def sum_money(amounts: Any) -> Decimal:

@@ -2,17 +2,16 @@
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ipm_common.dispatch import publish_event
 from ipm_common.errors import Conflict, NotFound
 from ipm_common.events import BenefitPoint, BenefitsPlanned
-from ipm_common.storage import Database, Transaction
+from ipm_common.storage import Database, Transaction, command_transaction
 from ipm_projects.adapters import repository
 from ipm_projects.adapters.repository import ProjectHeader
 from ipm_projects.domain.projects import (
@@ -124,16 +123,6 @@ async def _publish_benefits(transaction: Transaction, before: Project | None, af
                             subject=f"{after.project_id}/{entity_id}/{account_id}")
 
 
-@asynccontextmanager
-async def _writing(database: Database) -> AsyncIterator[Transaction]:
+def _writing(database: Database) -> AbstractAsyncContextManager[Transaction]:
     """Open a write transaction that turns a project id taken by a concurrent request into a ``Conflict``."""
-    try:
-        async with database.transaction() as transaction:
-            yield transaction
-    except IntegrityError as error:
-        # On PostgreSQL two requests may both find an id free and both insert it. The later one fails here.
-        logger.warning("write rolled back after an integrity error: %s", error.orig)
-        raise Conflict(
-            "the request clashed with a concurrent change of the same project; retry the request",
-            reason="concurrent_update",
-        ) from None
+    return command_transaction(database, subject="project")
