@@ -6,6 +6,7 @@ batch touched costs about as much as re-rolling one.
 
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -13,8 +14,10 @@ from sqlalchemy import insert
 
 from ipm_common.dispatch import publish_event
 from ipm_common.envelope import Envelope
+from ipm_common.errors import NotFound
 from ipm_common.events import ActualsPosted, ForecastPoint, ForecastRerolled
 from ipm_common.periods import PeriodKey
+from ipm_common.reference import Account
 from ipm_common.storage import Transaction, utcnow
 from ipm_forecast.adapters import repository, tables
 from ipm_forecast.domain.grid import SeriesKind, build_grid
@@ -59,7 +62,12 @@ async def reroll_batch(transaction: Transaction, requests: list[RerollRequest], 
     The forecast starts after the entity's latest period with actuals, so every series of an
     entity shares one origin. A series without postings is skipped.
     """
-    inputs = [loaded for request in requests if (loaded := await _load(transaction, request)) is not None]
+    connection = transaction.connection
+    origins = {entity_id: await repository.latest_period(connection, entity_id)
+               for entity_id in {request.entity_id for request in requests}}
+    accounts = await repository.reference.accounts(connection)
+    inputs = [loaded for request in requests
+              if (loaded := await _load(transaction, request, origins[request.entity_id], accounts)) is not None]
     if not inputs:
         return []
 
@@ -69,17 +77,19 @@ async def reroll_batch(transaction: Transaction, requests: list[RerollRequest], 
             for item, baseline in zip(inputs, baselines, strict=True)]
 
 
-async def _load(transaction: Transaction, request: RerollRequest) -> _SeriesInputs | None:
+async def _load(transaction: Transaction, request: RerollRequest, origin: PeriodKey | None,
+                accounts: Mapping[str, Account]) -> _SeriesInputs | None:
     connection = transaction.connection
     totals, ledger_version = await repository.period_totals(connection, request.entity_id, request.account_id,
                                                             request.cost_centre)
-    origin = await repository.latest_period(connection, request.entity_id)
     if not totals or origin is None:
         logger.info("series %s/%s/%s has no actuals; nothing to re-roll", request.entity_id, request.account_id,
                     request.cost_centre)
         return None
 
-    account = await repository.reference.account(connection, request.account_id)
+    account = accounts.get(request.account_id)
+    if account is None:
+        raise NotFound(f"account {request.account_id!r} is not defined; define it in the strategy service first")
     kind = SeriesKind.BALANCE if account.is_balance else SeriesKind.FLOW
     _, grid = build_grid(totals, kind, last=origin)
     benefits = await repository.planned_benefits(connection, request.entity_id, request.account_id)
