@@ -2,9 +2,10 @@
 
 Each message is handled in its own database transaction by the handler; the loop commits a
 partition's offset only after the handler returned. A ``PoisonMessage`` goes to the dead-letter
-topic with its original bytes and is committed, so it never blocks its partition. Any other
-error is retried from the last committed offset with capped backoff; an error that is not a
-``TransientError`` is dead-lettered after ``max_attempts``.
+topic with its original bytes (truncated beyond 1 MB) and is committed, so it blocks its
+partition only while the dead-letter topic cannot be reached. Any other error is retried from
+the last committed offset with capped backoff. An error that is not a ``TransientError`` is
+dead-lettered after ``max_attempts``.
 """
 
 import asyncio

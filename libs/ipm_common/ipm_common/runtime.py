@@ -77,7 +77,7 @@ class ServiceRuntime:
         logger.info("%s stopped", self.service)
 
     async def database_ready(self) -> bool:
-        """Check that the database answers and carries a migrated schema (``<service> migrate``)."""
+        """Check that the database is reachable and migrated (``ipm-<service> migrate``)."""
         async with self.database.reading() as connection:
             revision = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar()
         if revision is None:

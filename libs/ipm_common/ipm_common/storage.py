@@ -243,8 +243,8 @@ class Transaction:
 async def command_transaction(database: Database, *, subject: str = "records") -> AsyncIterator[Transaction]:
     """Open a write transaction that turns a unique key taken by a concurrent request into a ``Conflict``.
 
-    On PostgreSQL two requests may both find a key free and both insert it; the later one fails
-    at commit, and its caller gets 409 with a request to retry.
+    On PostgreSQL two requests may both find a key free and both insert it. The later one fails at
+    commit, and its caller gets 409 with a request to retry.
     """
     try:
         async with database.transaction() as transaction:

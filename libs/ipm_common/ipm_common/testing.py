@@ -62,7 +62,7 @@ def drop_postgres_database(name: str) -> None:
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    """Create a fresh, empty PostgreSQL database for one test and drop it afterwards."""
     url, name = create_postgres_database()
     try:
         yield url

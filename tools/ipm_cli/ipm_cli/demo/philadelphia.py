@@ -1,8 +1,8 @@
 """Map the City of Philadelphia's published revenue data onto IPM's organisation model.
 
-Collections are monthly General Fund revenue by line; the file also carries subtotal lines,
-which IPM leaves out and recomputes through its own hierarchy. The five-year plans give, per
-tax and fiscal year, the figure each plan vintage expected: a year's budget is the figure of the
+Collections are monthly General Fund revenue by line. The file also contains subtotal lines,
+which IPM leaves out and recomputes through its own hierarchy. The five-year plans give the
+figure each plan vintage expected per tax and fiscal year. A year's budget is the figure of the
 plan adopted at its start, and its strategic target is the figure of the first adopted plan that
 covered it.
 """
