@@ -39,6 +39,10 @@ e2e: venv
 test: lint typecheck
 	$(BIN)/pytest -q
 
+$(VENV)/.bench-installed: $(VENV)/.installed requirements/bench.in
+	$(BIN)/pip install --quiet -r requirements/bench.in
+	touch $@
+
 bench-performance: venv
 	$(BIN)/python bench/performance_batch.py --series 38 --months 24
 

@@ -223,6 +223,9 @@ class BenefitPoint(EventData):
     amount: Money
 
 
+BenefitType = Literal["hard_savings", "revenue_uplift", "cost_avoidance"]
+
+
 class BenefitsPlanned(EventData):
     project_id: str
     name: str
@@ -230,6 +233,31 @@ class BenefitsPlanned(EventData):
     account_id: str
     version: int
     benefits: tuple[BenefitPoint, ...] = Field(default=())
+    benefit_type: BenefitType = "revenue_uplift"
+    stage: Literal["expected", "validated"] = "expected"
+
+
+class BenefitsChanged(BenefitsPlanned):
+    """A new version of a project's benefits on a line; it replaces every earlier version."""
+
+    reason: str
+
+
+class RealisedBenefitPoint(EventData):
+    period: PeriodText
+    planned: Money
+    baseline: Money  # what the line would have been without the project
+    actual: Money
+    realised: Money  # positive when the project improved the line: above baseline for revenue, below for cost
+
+
+class BenefitsRealised(EventData):
+    project_id: str
+    entity_id: str
+    account_id: str
+    version: int
+    benefit_type: BenefitType = "revenue_uplift"
+    points: tuple[RealisedBenefitPoint, ...]
 
 
 # --- the catalogue -----------------------------------------------------------------------------
@@ -291,6 +319,10 @@ _SPECS = (
               "Every series of one ERP batch was evaluated against budget, target and outlook."),
     EventSpec("ipm.projects.benefits.planned", Topics.BENEFITS, BenefitsPlanned, "1.0", "entity_id|account_id",
               "An improvement project planned (or re-planned) its monthly benefits on a line."),
+    EventSpec("ipm.projects.benefits.changed", Topics.BENEFITS, BenefitsChanged, "1.0", "entity_id|account_id",
+              "A project's benefits on a line changed in amount or stage; the new version replaces the old."),
+    EventSpec("ipm.projects.benefits.realised", Topics.BENEFITS, BenefitsRealised, "1.0", "entity_id|account_id",
+              "Benefits were measured against the line's baseline without the project."),
 )
 
 CATALOGUE: dict[str, EventSpec] = {spec.type: spec for spec in _SPECS}
