@@ -62,6 +62,7 @@ async def test_create_publishes_benefits_per_line(referenced: Database, read_out
         "project_id": "collections", "name": "Faster wage tax collection", "entity_id": "PHL", "account_id": "4100",
         "version": 1, "benefits": [{"period": "FY2024-P02", "amount": "400000"},
                                    {"period": "FY2024-P03", "amount": "1250000.50"}],
+        "benefit_type": "revenue_uplift", "stage": "expected",
     }
     assert rows[1]["payload"]["data"]["benefits"] == [{"period": "FY2024-P02", "amount": "-75000.25"}]
 
