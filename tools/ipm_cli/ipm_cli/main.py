@@ -6,6 +6,7 @@ import signal
 from pathlib import Path
 from types import FrameType
 
+from ipm_cli import dlq
 from ipm_common.logs import configure_logging
 
 
@@ -21,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
                       "examples/data)")
     demo.add_argument("--run-dir", type=Path, help="fresh folder for databases and logs (default: .demo/<time>)")
     commands.add_parser("catalogue", help="print the event catalogue as a Markdown table")
+    dlq.add_parser(commands)
     arguments = parser.parse_args(argv)
 
     # A terminated demo stops the services it started, as an interrupted one does.
@@ -36,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(catalogue_table())
         return 0
+    if arguments.command == "dlq":
+        return dlq.run(arguments)
     return 2
 
 
