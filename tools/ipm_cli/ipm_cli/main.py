@@ -6,7 +6,7 @@ import signal
 from pathlib import Path
 from types import FrameType
 
-from ipm_cli import dlq
+from ipm_cli import dlq, reconcile
 from ipm_common.logs import configure_logging
 
 
@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--run-dir", type=Path, help="fresh folder for databases and logs (default: .demo/<time>)")
     commands.add_parser("catalogue", help="print the event catalogue as a Markdown table")
     dlq.add_parser(commands)
+    reconcile.add_parser(commands)
     arguments = parser.parse_args(argv)
 
     # A terminated demo stops the services it started, as an interrupted one does.
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if arguments.command == "dlq":
         return dlq.run(arguments)
+    if arguments.command == "reconcile":
+        return reconcile.run(arguments)
     return 2
 
 
