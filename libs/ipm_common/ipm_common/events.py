@@ -7,6 +7,7 @@ and the README's event table read.
 """
 
 import builtins
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -67,6 +68,8 @@ class TargetLine(EventData):
     band_pct: Money
     band_absolute: Money
     band_scope: Literal["both", "unfavourable"] = "both"
+    # "kpi" targets name a ratio of the plan's statements in ``line``, such as gross_margin, as a fraction.
+    kind: Literal["line", "kpi"] = "line"
 
 
 class TargetsSet(EventData):
@@ -89,9 +92,28 @@ class ReviewDecided(EventData):
     review_id: str
     alert_id: str
     entity_id: str
-    decision: Literal["keep_plan", "revise_plan"]
+    decision: Literal["keep_plan", "revise_plan", "launch_project"]
     decided_by: str
     reason: str
+    # The operating plan vintage that a revise_plan decision adopted, when it names one.
+    revised_plan_id: str | None = None
+
+
+class PlanStatementLine(EventData):
+    line: str
+    statement: Literal["income_statement", "balance_sheet", "cash_flow"]
+    fiscal_year: int
+    amount: Money  # natural sign, the entity's currency
+
+
+class PlanAdopted(EventData):
+    entity_id: str
+    plan_id: str
+    plan_name: str
+    status: Literal["adopted", "revised"]
+    revises: str | None = None  # the plan vintage that this one replaces
+    targets_version: int | None = None  # the TargetsSet version published with it, None without targets
+    lines: tuple[PlanStatementLine, ...]
 
 
 # --- forecast: ledger, budgets, forecasts ------------------------------------------------------
@@ -156,6 +178,10 @@ class ForecastPoint(EventData):
     value: Money
     p10: Money
     p90: Money
+    # The driver-based line's regression prediction minus the baseline; zero without a driver.
+    driver: Money = Decimal(0)
+    # What a manual override added to the computed value; None when the period has no override.
+    override: Money | None = None
 
 
 class ForecastRerolled(EventData):
@@ -171,6 +197,27 @@ class ForecastRerolled(EventData):
     batch_id: str
     batch_series_count: int
     points: tuple[ForecastPoint, ...]
+    driver_id: str | None = None  # the market driver of a driver-based line
+    driver_method: str | None = None  # "ols" when the driver effect layer came from a regression
+    trigger_type: str | None = None  # the event or command type that caused this version
+
+
+class AccuracyMeasure(EventData):
+    lag: int | None  # periods from a version's origin to the scored period; None for every lag together
+    points: int
+    wape: Decimal | None  # sum |actual - forecast| / sum |actual|; None when every actual is zero
+    bias: Decimal | None  # sum (forecast - actual) / sum |actual|; positive when the forecast was too high
+    absolute_actual: Money
+    absolute_error: Money
+
+
+class AccuracyScored(EventData):
+    entity_id: str
+    account_id: str
+    cost_centre: str | None = None
+    periods: tuple[PeriodText, ...]  # the periods whose new actuals were scored
+    versions_scored: int  # earlier forecast versions that covered those periods
+    measures: tuple[AccuracyMeasure, ...]  # over every scored version and period of the series
 
 
 # --- performance -------------------------------------------------------------------------------
@@ -193,6 +240,9 @@ class AlertChanged(EventData):
     phasing: str
     figures_version: int
     opens_review: bool
+    # True when the change came from new figures for a period before the entity's latest one,
+    # such as a posting into a reopened period.
+    restated: bool = False
 
 
 class StrategyReviewRequested(EventData):
@@ -272,6 +322,9 @@ class EventSpec:
     schema_version: str
     key: str
     description: str
+    # Kafka headers copied from payload fields, as (header name, field name), so that consumers
+    # can filter without decoding the value.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Topics:
@@ -305,14 +358,22 @@ _SPECS = (
               "A strategy review was opened for an alert."),
     EventSpec("ipm.strategy.review.decided", Topics.REVIEWS, ReviewDecided, "1.0", "entity_id",
               "A strategy review was decided: keep or revise the plan."),
+    EventSpec("ipm.strategy.plan.adopted", Topics.TARGETS, PlanAdopted, "1.0", "entity_id",
+              "An operating plan vintage was adopted or revised, with its income statement, balance sheet and "
+              "cash flow lines."),
     EventSpec("ipm.forecast.actuals.posted", Topics.ACTUALS, ActualsPosted, "1.0", "entity_id|account_id",
               "New postings of one series were stored in the ledger; carries the new period balances."),
     EventSpec("ipm.forecast.budget.approved", Topics.BUDGETS, BudgetApproved, "1.0", "entity_id",
               "A budget version for an entity and fiscal year was approved, spread to periods."),
     EventSpec("ipm.forecast.forecast.rerolled", Topics.FORECASTS, ForecastRerolled, "1.0", "entity_id|account_id",
               "The rolling forecast of one series was re-rolled into a new version."),
+    EventSpec("ipm.forecast.accuracy.scored", Topics.FORECASTS, AccuracyScored, "1.0", "entity_id|account_id",
+              "New actuals were compared with the earlier forecast versions that covered them: WAPE and bias by lag."),
+    # The key stays the entity alone, so that an alert whose severity changes keeps its events in
+    # order on one partition. Consumers filter on the headers instead.
     EventSpec("ipm.performance.alert.changed", Topics.ALERTS, AlertChanged, "1.0", "entity_id",
-              "An alert was raised, updated with new figures, or resolved."),
+              "An alert was raised, updated with new figures, or resolved.",
+              headers=(("ipm-entity", "entity_id"), ("ipm-severity", "severity"), ("ipm-status", "status"))),
     EventSpec("ipm.performance.strategy_review.requested", Topics.REVIEW_REQUESTS, StrategyReviewRequested, "1.0",
               "entity_id", "A full-year outlook breached a strategic target's tolerance band."),
     EventSpec("ipm.performance.batch.evaluated", Topics.EVALUATIONS, BatchEvaluated, "1.0", "entity_id",
@@ -339,3 +400,11 @@ SERVICES = ("strategy", "projects", "forecast", "performance")
 def partition_key(spec: EventSpec, data: EventData) -> str:
     """Build the partition key from the payload fields that ``spec.key`` names, joined by ``|``."""
     return "|".join(str(getattr(data, field) or "") for field in spec.key.split("|"))
+
+
+def message_headers(event_type: str, data: Mapping[str, object]) -> list[tuple[str, bytes]]:
+    """Build the Kafka headers that the event type's spec names from its payload fields; none for most types."""
+    spec = CATALOGUE.get(event_type)
+    if spec is None:
+        return []
+    return [(header, str(data.get(field) or "").encode("utf-8")) for header, field in spec.headers]

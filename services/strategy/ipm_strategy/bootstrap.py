@@ -7,7 +7,7 @@ from ipm_common.messaging import KafkaPublisher
 from ipm_common.runtime import ServiceRuntime, Subscription, service_app
 from ipm_common.storage import Database, create_engine
 from ipm_strategy.adapters import tables
-from ipm_strategy.entrypoints import api, subscriptions
+from ipm_strategy.entrypoints import api, plans_api, subscriptions
 from ipm_strategy.settings import StrategySettings
 
 SERVICE = "strategy"
@@ -38,6 +38,6 @@ def create_app(settings: StrategySettings | None = None) -> FastAPI:
         title="IPM strategy",
         description="Organisation model, plans, strategic targets and strategy reviews.",
         build=lambda: build_runtime(resolved),
-        routers=[api.router],
+        routers=[api.router, plans_api.router],
         settings=resolved,
     )

@@ -1,4 +1,6 @@
-from pydantic import SecretStr
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from ipm_common.settings import ServiceSettings
@@ -11,3 +13,5 @@ class StrategySettings(ServiceSettings):
 
     database_url: SecretStr = SecretStr("sqlite+aiosqlite:///./data/strategy.db")
     port: int = 8101
+    data_dir: Path = Field(Path("examples/data"), validation_alias=AliasChoices("IPM_DATA_DIR"),
+                           description="folder from which reported statements may be imported by relative path")

@@ -166,10 +166,17 @@ async def plan_headers(connection: AsyncConnection, entity_id: str | None) -> li
 
 
 async def latest_targets_version(connection: AsyncConnection, entity_id: str) -> int:
-    table = tables.plans
-    version = (await connection.execute(
-        select(func.max(table.c.targets_version)).where(table.c.entity_id == entity_id))).scalar()
-    return int(version or 0)
+    """Return the entity's highest targets version over plans and operating plans, 0 when none set targets.
+
+    NOTE: each table keeps (entity_id, targets_version) unique, but nothing spans both, so two plans of
+    different kinds that publish targets for one entity at the same instant could take the same version.
+    """
+    latest = 0
+    for table in (tables.plans, tables.operating_plans):
+        version = (await connection.execute(
+            select(func.max(table.c.targets_version)).where(table.c.entity_id == entity_id))).scalar()
+        latest = max(latest, int(version or 0))
+    return latest
 
 
 async def insert_plan(connection: AsyncConnection, plan: Plan, targets_version: int | None) -> datetime:
@@ -261,7 +268,9 @@ async def update_review(connection: AsyncConnection, review: Review, previous_st
     result = await connection.execute(
         update(table)
         .where(table.c.review_id == review.review_id, table.c.status == previous_status)
-        .values(status=review.status, decision=review.decision, decided_by=review.decided_by, reason=review.reason)
+        .values(status=review.status, decision=review.decision, decided_by=review.decided_by, reason=review.reason,
+                owner=review.owner, due_date=review.due_date, analysis=review.analysis,
+                revised_plan_id=review.revised_plan_id)
     )
     if result.rowcount != 1:
         raise Conflict(f"review {review.review_id} changed while this request ran; retry the request",
@@ -284,4 +293,5 @@ async def audit_trail(connection: AsyncConnection, review_id: str) -> list[Audit
 def _review(row: Any) -> Review:
     breach = Breach(row.alert_id, row.entity_id, row.line, row.fiscal_year, row.outlook, row.target, row.variance,
                     row.variance_pct, row.threshold)
-    return Review(row.review_id, breach, row.status, aware(row.opened_at), row.decision, row.decided_by, row.reason)
+    return Review(row.review_id, breach, row.status, aware(row.opened_at), row.decision, row.decided_by, row.reason,
+                  row.owner, row.due_date, row.analysis, row.revised_plan_id)

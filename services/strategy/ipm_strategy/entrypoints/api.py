@@ -238,7 +238,8 @@ async def acknowledge_review(review_id: str, body: AcknowledgeIn, database: Data
 @router.post("/reviews/{review_id}/decision", response_model=ReviewOut)
 async def decide_review(review_id: str, body: DecisionIn, database: DatabaseDependency,
                         correlation: CorrelationDependency) -> ReviewOut:
-    """Decide an opened or acknowledged review and publish the decision. A retry of the same decision is a no-op."""
+    """Decide an undecided review and publish the decision. A retry of the same decision is a no-op."""
     review = await reviews.decide_review(database, review_id, decision=body.decision, by=body.by,
-                                         reason=body.reason, correlation_id=correlation)
+                                         reason=body.reason, correlation_id=correlation,
+                                         revised_plan_id=body.revised_plan_id)
     return ReviewOut.of(review)

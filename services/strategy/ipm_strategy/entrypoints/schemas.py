@@ -1,6 +1,6 @@
 """Request and response bodies of the strategy API, with amounts as decimal strings."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
@@ -241,6 +241,25 @@ class DecisionIn(Body):
     decision: Decision
     by: str = Field(min_length=1, max_length=128)
     reason: str = Field(min_length=1, max_length=4000, description="why the plan is kept or revised")
+    revised_plan_id: str | None = Field(None, min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN,
+                                        description="revise_plan only: a proposed operating plan of the review's "
+                                                    "entity, adopted with the decision")
+
+
+class AnalysisIn(Body):
+    by: str = Field(min_length=1, max_length=128)
+    analysis: str = Field(min_length=1, max_length=4000, description="the causes found and the options weighed")
+
+
+class AssignmentIn(Body):
+    by: str = Field(min_length=1, max_length=128)
+    owner: str = Field(min_length=1, max_length=128)
+    due_date: date | None = None
+
+
+class CommentIn(Body):
+    by: str = Field(min_length=1, max_length=128)
+    text: str = Field(min_length=1, max_length=4000)
 
 
 class AuditEntryOut(BaseModel):
@@ -272,6 +291,10 @@ class ReviewOut(BaseModel):
     decision: Decision | None
     decided_by: str | None
     reason: str | None
+    owner: str | None = None
+    due_date: date | None = None
+    analysis: str | None = None
+    revised_plan_id: str | None = None
     opened_at: datetime
 
     @classmethod
@@ -281,7 +304,8 @@ class ReviewOut(BaseModel):
                    line=breach.line, fiscal_year=breach.fiscal_year, outlook=breach.outlook, target=breach.target,
                    variance=breach.variance, variance_pct=breach.variance_pct, threshold=breach.threshold,
                    status=review.status, decision=review.decision, decided_by=review.decided_by,
-                   reason=review.reason, opened_at=review.opened_at, **extra)
+                   reason=review.reason, owner=review.owner, due_date=review.due_date, analysis=review.analysis,
+                   revised_plan_id=review.revised_plan_id, opened_at=review.opened_at, **extra)
 
 
 class ReviewDetail(ReviewOut):

@@ -2,16 +2,18 @@
 
 import logging
 from collections.abc import Callable
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ipm_common.dispatch import publish_event
 from ipm_common.envelope import Envelope
-from ipm_common.errors import NotFound
+from ipm_common.errors import InvalidInput, NotFound
 from ipm_common.events import ReviewDecided, ReviewOpened, StrategyReviewRequested
 from ipm_common.storage import Database, Transaction, utcnow
 from ipm_strategy.adapters import repository
 from ipm_strategy.domain.reviews import AuditEntry, Breach, Decision, Review, open_review
+from ipm_strategy.service_layer import operating_plans
 from ipm_strategy.service_layer.unit_of_work import SOURCE, writing
 
 logger = logging.getLogger(__name__)
@@ -46,22 +48,59 @@ async def acknowledge_review(database: Database, review_id: str, *, by: str, com
     return review
 
 
+async def analyse_review(database: Database, review_id: str, *, by: str, analysis: str) -> Review:
+    """Record the analysis of an opened or acknowledged review."""
+    review = await _change(database, review_id, lambda review: review.analyse(by, analysis, utcnow()))
+    logger.info("review %s analysed by %s", review_id, by)
+    return review
+
+
+async def assign_review(database: Database, review_id: str, *, by: str, owner: str,
+                        due_date: date | None) -> Review:
+    """Give an undecided review an owner and a due date."""
+    review = await _change(database, review_id, lambda review: review.assign(by, owner, due_date, utcnow()))
+    logger.info("review %s assigned to %s by %s, due %s", review_id, owner, by, due_date)
+    return review
+
+
+async def comment_on_review(database: Database, review_id: str, *, by: str, text: str) -> AuditEntry:
+    """Add a comment to a review's audit trail."""
+    async with writing(database) as transaction:
+        review = await _load(transaction.connection, review_id)
+        entry = review.comment(by, text, utcnow())
+        await repository.add_audit_entry(transaction.connection, review_id, entry)
+    logger.info("review %s commented by %s", review_id, by)
+    return entry
+
+
 async def decide_review(database: Database, review_id: str, *, decision: Decision, by: str, reason: str,
-                        correlation_id: str) -> Review:
+                        correlation_id: str, revised_plan_id: str | None = None) -> Review:
     """Record the decision on a review and publish ``ReviewDecided``.
 
-    A retry of the stored decision (same decision, by and reason) returns the review and changes nothing.
+    A revise_plan decision may name a proposed operating plan of the review's entity in
+    ``revised_plan_id``: the plan is adopted in the same transaction, which publishes its lines and
+    its targets under a new targets version. A retry of the stored decision (same decision, by and
+    reason) returns the review and changes nothing.
     """
+    if revised_plan_id is not None and decision != "revise_plan":
+        raise InvalidInput(f"revised_plan_id: only a revise_plan decision adopts a plan, not {decision}; "
+                           "leave revised_plan_id out", field="revised_plan_id")
+
     async with writing(database) as transaction:
         stored = await _load(transaction.connection, review_id)
         if stored.repeats_decision(decision, by, reason):
             logger.info("review %s: decision %s by %s repeated; nothing changed", review_id, decision, by)
             return stored
 
-        review = await _store(transaction, stored, stored.decide(decision, by, reason, utcnow()))
+        changed, entry = stored.decide(decision, by, reason, utcnow())
+        if revised_plan_id is not None:
+            await operating_plans.adopt_in(transaction, revised_plan_id, by=by, correlation_id=correlation_id,
+                                           entity_id=stored.breach.entity_id)
+            changed = changed.with_revised_plan(revised_plan_id)
+        review = await _store(transaction, stored, (changed, entry))
         decided = ReviewDecided(review_id=review_id, alert_id=review.breach.alert_id,
                                 entity_id=review.breach.entity_id, decision=decision,
-                                decided_by=by, reason=reason)
+                                decided_by=by, reason=reason, revised_plan_id=revised_plan_id)
         await publish_event(transaction, SOURCE, decided, correlation_id=correlation_id, subject=review_id)
 
     logger.info("review %s decided by %s: %s", review_id, by, decision)

@@ -64,9 +64,9 @@ async def test_adopted_plan_publishes_targets(philadelphia: Database, read_outbo
         "entity_id": "PHL", "plan_id": "fyp-2025", "plan_name": "Plan fyp-2025", "version": 1,
         "targets": [
             {"line": "bit", "fiscal_year": 2025, "amount": "567890123.45", "band_pct": "0.03",
-             "band_absolute": "250000", "band_scope": "unfavourable"},
+             "band_absolute": "250000", "band_scope": "unfavourable", "kind": "line"},
             {"line": "wage_tax", "fiscal_year": 2025, "amount": "2203000000", "band_pct": "0.05",
-             "band_absolute": "1000000", "band_scope": "both"},
+             "band_absolute": "1000000", "band_scope": "both", "kind": "line"},
         ],
     }
 
@@ -109,7 +109,7 @@ async def test_later_plan_replaces_target(philadelphia: Database, read_outbox: O
     assert [row["payload"]["data"]["version"] for row in rows] == [1, 2]
     assert rows[1]["payload"]["data"]["targets"] == [
         {"line": "wage_tax", "fiscal_year": 2025, "amount": "2150000000", "band_pct": "0.05",
-         "band_absolute": "1000000", "band_scope": "both"},
+         "band_absolute": "1000000", "band_scope": "both", "kind": "line"},
     ]
 
 

@@ -100,7 +100,7 @@ async def test_decision_publishes_review_decided(database: Database, read_outbox
     assert rows[1]["payload"]["correlationid"] == "decision-1"
     assert rows[1]["payload"]["data"] == {"review_id": review_id, "alert_id": REQUEST.alert_id,
                                           "entity_id": "PHL", "decision": "revise_plan", "decided_by": "cfo",
-                                          "reason": "wage growth slowed"}
+                                          "reason": "wage growth slowed", "revised_plan_id": None}
     _, trail = await review_with_trail(database, review_id)
     assert [(entry.action, entry.by, entry.from_status) for entry in trail] == [
         ("opened", "ipm-performance", None), ("acknowledged", "controller", "opened"),
