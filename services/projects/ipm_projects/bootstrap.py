@@ -27,6 +27,8 @@ def build_runtime(settings: ProjectsSettings) -> ServiceRuntime:
         subscriptions=[
             Subscription(subscriptions.REFERENCE_GROUP, (Topics.REFERENCE,),
                          subscriptions.reference_dispatcher(database)),
+            Subscription(subscriptions.MEASUREMENT_GROUP, (Topics.FORECASTS, Topics.ACTUALS),
+                         subscriptions.measurement_dispatcher(database)),
         ],
     )
 

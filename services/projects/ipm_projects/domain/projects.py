@@ -7,7 +7,7 @@ layer of its own, so the benefits are published grouped by that pair.
 
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
@@ -15,9 +15,10 @@ from ipm_common.calendar import FiscalCalendar
 from ipm_common.errors import InvalidInput
 from ipm_common.money import parse_amount
 from ipm_common.periods import PeriodKey
+from ipm_projects.domain.charter import Charter, Phase
 
-Phase = Literal["define", "measure", "analyse", "improve", "control"]
 Line = tuple[str, str]  # (entity_id, account_id)
+BenefitType = Literal["hard_savings", "revenue_uplift", "cost_avoidance"]
 
 
 @dataclass(frozen=True, order=True)
@@ -35,6 +36,7 @@ class Benefit:
     account_id: str
     period: PeriodKey
     amount: Decimal
+    benefit_type: BenefitType = "revenue_uplift"
 
     @property
     def line(self) -> Line:
@@ -49,6 +51,7 @@ class BenefitRequest:
     account_id: str
     period: str
     amount: Decimal
+    benefit_type: BenefitType = "revenue_uplift"
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Project:
     phase: Phase
     linked_targets: tuple[LinkedTarget, ...]
     benefits: tuple[Benefit, ...]
+    charter: Charter = field(default_factory=Charter)
 
     def benefit_lines(self) -> dict[Line, tuple[Benefit, ...]]:
         """Group the benefits by entity and account, each group sorted by period."""
@@ -77,10 +81,14 @@ class Project:
             totals[line] = sum((benefit.amount for benefit in benefits), Decimal(0))
         return totals
 
+    def benefit_types(self) -> dict[Line, BenefitType]:
+        """Return the benefit type of each entity and account; ``define_project`` keeps it to one per line."""
+        return {benefit.line: benefit.benefit_type for benefit in self.benefits}
+
 
 def define_project(project_id: str, name: str, owner: str, phase: Phase, linked_targets: Sequence[LinkedTarget],
                    benefits: Sequence[BenefitRequest], calendars: Mapping[str, FiscalCalendar],
-                   account_ids: Collection[str]) -> Project:
+                   account_ids: Collection[str], charter: Charter | None = None) -> Project:
     """Build a project, checking entities and accounts against the reference data and parsing every period.
 
     ``calendars`` maps each known entity to its fiscal calendar; ``account_ids`` lists the known accounts.
@@ -94,8 +102,17 @@ def define_project(project_id: str, name: str, owner: str, phase: Phase, linked_
     # Periods are compared after parsing, so "2024-03" and "FY2024-P03" of a calendar-year entity clash.
     _check_unique("benefits", [(benefit.entity_id, benefit.account_id, benefit.period) for benefit in planned],
                   suffix=".period")
+    _check_one_type_per_line(planned)
 
-    return Project(project_id, name, owner, phase, tuple(sorted(linked_targets)), tuple(sorted(planned)))
+    return Project(project_id, name, owner, phase, tuple(sorted(linked_targets)), tuple(sorted(planned)),
+                   charter or Charter())
+
+
+def changed_lines(before: Project, after: Project) -> list[Line]:
+    """List the entity/account pairs whose planned amounts, periods or benefit type differ between versions."""
+    before_lines, after_lines = before.benefit_lines(), after.benefit_lines()
+    return [line for line in lines_to_publish(before, after)
+            if before_lines.get(line) != after_lines.get(line)]
 
 
 def lines_to_publish(before: Project | None, after: Project) -> list[Line]:
@@ -123,7 +140,19 @@ def _benefit(index: int, request: BenefitRequest, calendars: Mapping[str, Fiscal
         raise InvalidInput(f"{field}.{error}", field=f"{field}.period") from None
 
     amount = parse_amount(request.amount, field=f"{field}.amount")
-    return Benefit(request.entity_id, request.account_id, period, amount)
+    return Benefit(request.entity_id, request.account_id, period, amount, request.benefit_type)
+
+
+def _check_one_type_per_line(benefits: Sequence[Benefit]) -> None:
+    first_type: dict[Line, tuple[int, BenefitType]] = {}
+    for index, benefit in enumerate(benefits):
+        index_before, type_before = first_type.setdefault(benefit.line, (index, benefit.benefit_type))
+        if benefit.benefit_type != type_before:
+            raise InvalidInput(
+                f"benefits[{index}].benefit_type: {benefit.benefit_type!r} differs from {type_before!r} of "
+                f"benefits[{index_before}] on the same entity and account; give one benefit type per line",
+                field=f"benefits[{index}].benefit_type",
+            )
 
 
 def _check_entity(field: str, entity_id: str, calendars: Mapping[str, FiscalCalendar]) -> FiscalCalendar:

@@ -71,15 +71,16 @@ async def test_update_bumps_version(client: httpx.AsyncClient) -> None:
     await client.post("/v1/projects", json=PROJECT)
 
     updated = await client.put("/v1/projects/collections", json={
-        "phase": "analyse", "benefits": [{"entity_id": "SHOP", "account_id": "5100", "period": "2024-02",
-                                          "amount": "-80000"}]})
-    listed = await client.get("/v1/projects", params={"phase": "analyse"})
+        "phase": "measure", "benefits": [{"entity_id": "SHOP", "account_id": "5100", "period": "2024-02",
+                                          "amount": "-80000", "benefit_type": "hard_savings"}]})
+    listed = await client.get("/v1/projects", params={"phase": "measure"})
 
     assert updated.status_code == 200
     assert updated.json()["version"] == 2
     assert updated.json()["name"] == "Faster wage tax collection"
     assert updated.json()["totals"] == [{"entity_id": "SHOP", "account_id": "5100", "total": "-80000"}]
-    assert [(item["project_id"], item["phase"]) for item in listed.json()] == [("collections", "analyse")]
+    assert updated.json()["benefit_lines"][0]["benefit_type"] == "hard_savings"
+    assert [(item["project_id"], item["phase"]) for item in listed.json()] == [("collections", "measure")]
 
 
 @pytest.mark.asyncio
@@ -132,7 +133,7 @@ async def test_invalid_project_names_field(client: httpx.AsyncClient, change: di
 async def test_update_requires_benefits(client: httpx.AsyncClient) -> None:
     await client.post("/v1/projects", json=PROJECT)
 
-    response = await client.put("/v1/projects/collections", json={"phase": "control"})
+    response = await client.put("/v1/projects/collections", json={"phase": "measure"})
 
     assert response.status_code == 422
     assert fields(response) == ["benefits"]

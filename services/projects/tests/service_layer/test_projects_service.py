@@ -68,22 +68,48 @@ async def test_create_publishes_benefits_per_line(referenced: Database, read_out
 
 
 @pytest.mark.asyncio
-async def test_update_republishes_emptied_line(referenced: Database, read_outbox: OutboxReader) -> None:
+async def test_update_publishes_changed_and_new_lines(referenced: Database, read_outbox: OutboxReader) -> None:
     await create(referenced)
 
-    updated = await update_project(referenced, "collections", name=None, owner=None, phase="control",
-                                   linked_targets=None, correlation_id="update-1",
+    updated = await update_project(referenced, "collections", name=None, owner=None, phase=None,
+                                   linked_targets=None, correlation_id="update-1", reason="wage tax line dropped",
                                    benefits=[BenefitRequest("SHOP", "4100", "2024-03", Decimal("10.10"))])
 
     assert updated.header.version == 2
     assert updated.project.linked_targets == (LinkedTarget("PHL", "4100", 2024),)
     rows = (await read_outbox())[2:]
-    assert [(row["key"], row["payload"]["data"]["version"], row["payload"]["data"]["benefits"]) for row in rows] == [
-        ("PHL|4100", 2, []),
-        ("PHL|5100", 2, []),
-        ("SHOP|4100", 2, [{"period": "FY2024-P03", "amount": "10.10"}]),
+    assert [(row["event_type"], row["key"], row["payload"]["data"]["version"], row["payload"]["data"]["benefits"])
+            for row in rows] == [
+        ("ipm.projects.benefits.changed", "PHL|4100", 2, []),
+        ("ipm.projects.benefits.changed", "PHL|5100", 2, []),
+        ("ipm.projects.benefits.planned", "SHOP|4100", 2, [{"period": "FY2024-P03", "amount": "10.10"}]),
     ]
+    assert rows[0]["payload"]["data"]["reason"] == "wage tax line dropped"
     assert {row["payload"]["correlationid"] for row in rows} == {"update-1"}
+
+
+@pytest.mark.asyncio
+async def test_update_publishes_only_changed_lines(referenced: Database, read_outbox: OutboxReader) -> None:
+    await create(referenced)
+    replanned = [*COLLECTION_BENEFITS[:2], BenefitRequest("PHL", "5100", "FY2024-P02", Decimal("-80000"))]
+
+    await update_project(referenced, "collections", name=None, owner=None, phase="improve", linked_targets=None,
+                         correlation_id="update-2", benefits=replanned)
+
+    rows = (await read_outbox())[2:]
+    assert [(row["event_type"], row["key"]) for row in rows] == [("ipm.projects.benefits.changed", "PHL|5100")]
+    assert rows[0]["payload"]["data"]["reason"] == "re-planned in project version 2"
+
+
+@pytest.mark.asyncio
+async def test_phase_change_by_update_conflicts(referenced: Database) -> None:
+    await create(referenced)
+
+    with pytest.raises(Conflict) as raised:
+        await update_project(referenced, "collections", name=None, owner=None, phase="control",
+                             linked_targets=None, correlation_id="c", benefits=COLLECTION_BENEFITS)
+
+    assert raised.value.reason == "phase_needs_gate"
 
 
 @pytest.mark.asyncio

@@ -5,7 +5,7 @@ import pytest
 from ipm_common.calendar import FiscalCalendar
 from ipm_common.errors import InvalidInput
 from ipm_common.periods import PeriodKey
-from ipm_projects.domain.projects import BenefitRequest, LinkedTarget, define_project, lines_to_publish
+from ipm_projects.domain.projects import BenefitRequest, LinkedTarget, changed_lines, define_project, lines_to_publish
 
 CALENDARS = {
     "PHL": FiscalCalendar(start_month=7, year_named_by="end"),
@@ -111,3 +111,25 @@ def test_content_order_does_not_matter() -> None:
                  BenefitRequest("SHOP", "4100", "FY2024-P01", Decimal("10"))]
 
     assert project(benefits) == project(rewritten)
+
+
+def test_one_benefit_type_per_line() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        project([BenefitRequest("SHOP", "5100", "2024-01", Decimal(-1), "hard_savings"),
+                 BenefitRequest("SHOP", "4100", "2024-01", Decimal(1), "revenue_uplift"),
+                 BenefitRequest("SHOP", "5100", "2024-02", Decimal(-1), "cost_avoidance")])
+
+    assert raised.value.field == "benefits[2].benefit_type"
+    assert "differs from 'hard_savings' of benefits[0]" in str(raised.value)
+
+
+def test_changed_lines_by_amount_and_type() -> None:
+    before = project([BenefitRequest("SHOP", "4100", "2024-01", Decimal(10)),
+                      BenefitRequest("SHOP", "5100", "2024-01", Decimal(-5), "hard_savings"),
+                      BenefitRequest("PHL", "4100", "2024-01", Decimal(7))])
+    after = project([BenefitRequest("SHOP", "4100", "2024-01", Decimal("10.00")),
+                     BenefitRequest("SHOP", "5100", "2024-01", Decimal(-5), "cost_avoidance"),
+                     BenefitRequest("RETAIL", "4100", "FY2024-P01", Decimal(3))])
+
+    # SHOP/4100 is unchanged; SHOP/5100 changed type; PHL/4100 was dropped; RETAIL/4100 is new.
+    assert changed_lines(before, after) == [("PHL", "4100"), ("RETAIL", "4100"), ("SHOP", "5100")]  # type: ignore[arg-type]
