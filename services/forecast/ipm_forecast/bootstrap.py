@@ -7,7 +7,7 @@ from ipm_common.messaging import KafkaPublisher
 from ipm_common.runtime import ServiceRuntime, Subscription, service_app
 from ipm_common.storage import Database, create_engine
 from ipm_forecast.adapters import tables
-from ipm_forecast.entrypoints import api, subscriptions
+from ipm_forecast.entrypoints import api, budgets_api, forecasts_api, subscriptions
 from ipm_forecast.settings import ForecastSettings
 
 SERVICE = "forecast"
@@ -40,6 +40,6 @@ def create_app(settings: ForecastSettings | None = None) -> FastAPI:
         title="IPM forecast",
         description="Actuals ledger, budgets and rolling forecasts.",
         build=lambda: build_runtime(resolved),
-        routers=[api.router],
+        routers=[api.router, budgets_api.router, forecasts_api.router],
         settings=resolved,
     )

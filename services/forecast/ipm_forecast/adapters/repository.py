@@ -36,7 +36,16 @@ async def load_ledger_context(connection: AsyncConnection, lines: Sequence[Posti
         stored=await stored_postings(connection, source_ids),
         latest_period=await latest_periods(connection, entity_ids),
         rates=await rate_table(connection, base_currency),
+        balance_series=await balance_series(connection, entity_ids),
     )
+
+
+async def balance_series(connection: AsyncConnection, entity_ids: Iterable[str]) -> set[tuple[str, str, str]]:
+    """Return the (entity, account, cost centre) series of the given entities that period balances feed."""
+    table = tables.period_balances
+    rows = await connection.execute(select(table.c.entity_id, table.c.account_id, table.c.cost_centre).distinct()
+                                    .where(table.c.entity_id.in_(list(entity_ids))))
+    return {(row.entity_id, row.account_id, row.cost_centre) for row in rows}
 
 
 async def closed_periods(connection: AsyncConnection, entity_ids: Iterable[str]) -> set[tuple[str, PeriodKey]]:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -68,10 +69,11 @@ budgets = Table(
     Column("budget_id", String(64), primary_key=True),
     Column("entity_id", String(64), nullable=False),
     Column("fiscal_year", Integer, nullable=False),
-    Column("version", Integer, nullable=False),
+    # The approval number within the entity and fiscal year; a draft has none until it is approved.
+    Column("version", Integer, nullable=True),
     Column("status", String(16), nullable=False),
-    Column("approved_by", String(128), nullable=False),
-    Column("approved_at", DateTime(timezone=True), nullable=False),
+    Column("approved_by", String(128), nullable=True),
+    Column("approved_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("entity_id", "fiscal_year", "version"),
 )
 
@@ -85,6 +87,7 @@ budget_lines = Table(
     Column("amount", MoneyType(), nullable=False),
     Column("annual", MoneyType(), nullable=False),
     Column("spread_method", String(16), nullable=False),
+    Column("spread_driver", String(64), nullable=True),
 )
 
 planned_benefits = Table(
@@ -112,6 +115,9 @@ forecasts = Table(
     Column("ledger_version", Integer, nullable=False),
     Column("trigger_event_id", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # What produced the version: trigger, ledger, benefit, driver and override versions (JSON).
+    Column("trigger_event_type", String(128), nullable=True),
+    Column("lineage", Text, nullable=True),
     UniqueConstraint("entity_id", "account_id", "cost_centre", "version"),
 )
 
@@ -125,4 +131,132 @@ forecast_points = Table(
     Column("value", MoneyType(), nullable=False),
     Column("p10", MoneyType(), nullable=False),
     Column("p90", MoneyType(), nullable=False),
+    # Versions rolled before driver and override layers existed hold NULL here: read as no effect.
+    Column("driver", MoneyType(), nullable=True),
+    Column("override", MoneyType(), nullable=True),
+)
+
+# --- drivers, overrides, realised benefits, accuracy ------------------------------------------
+
+drivers = Table(
+    "drivers",
+    metadata,
+    Column("driver_id", String(64), primary_key=True),
+    Column("name", String(255), nullable=False),
+    # Raised by every change of the driver's values or scenarios; lineage records it.
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+driver_values = Table(
+    "driver_values",
+    metadata,
+    Column("driver_id", String(64), primary_key=True),
+    Column("month", String(7), primary_key=True),  # calendar month YYYY-MM
+    Column("value", MoneyType(), nullable=False),
+)
+
+driver_scenarios = Table(
+    "driver_scenarios",
+    metadata,
+    Column("driver_id", String(64), primary_key=True),
+    Column("scenario", String(64), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("value", MoneyType(), nullable=False),
+)
+
+driver_lines = Table(
+    "driver_lines",
+    metadata,
+    Column("entity_id", String(64), primary_key=True),
+    Column("account_id", String(64), primary_key=True),
+    Column("cost_centre", String(64), primary_key=True),
+    Column("driver_id", String(64), nullable=False, index=True),
+    Column("scenario", String(64), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("configured_by", String(128), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+overrides = Table(
+    "overrides",
+    metadata,
+    Column("override_id", String(64), primary_key=True),
+    Column("entity_id", String(64), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("cost_centre", String(64), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("value", MoneyType(), nullable=False),
+    Column("author", String(128), nullable=False),
+    Column("reason", String(1000), nullable=False),
+    # Set on the leaf overrides that a top-down override on a hierarchy node allocated.
+    Column("top_down_id", String(64), nullable=True),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_overrides_series", "entity_id", "account_id", "cost_centre", "period"),
+)
+
+realised_benefits = Table(
+    "realised_benefits",
+    metadata,
+    Column("project_id", String(64), primary_key=True),
+    Column("entity_id", String(64), primary_key=True),
+    Column("account_id", String(64), primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("planned", MoneyType(), nullable=False),
+    Column("baseline", MoneyType(), nullable=False),
+    Column("actual", MoneyType(), nullable=False),
+    Column("realised", MoneyType(), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+accuracy_points = Table(
+    "accuracy_points",
+    metadata,
+    Column("forecast_id", String(64), primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("entity_id", String(64), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("cost_centre", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("lag", Integer, nullable=False),
+    Column("forecast", MoneyType(), nullable=False),
+    Column("actual", MoneyType(), nullable=False),
+    Column("scored_at", DateTime(timezone=True), nullable=False),
+    Index("ix_accuracy_points_series", "entity_id", "account_id", "cost_centre"),
+)
+
+# --- budget workflow and period balances -------------------------------------------------------
+
+# At most one approved budget version per entity and fiscal year; older approvals are superseded.
+Index("uq_budgets_one_approved", budgets.c.entity_id, budgets.c.fiscal_year, unique=True,
+      sqlite_where=budgets.c.status == "approved", postgresql_where=budgets.c.status == "approved")
+
+budget_history = Table(
+    "budget_history",
+    metadata,
+    Column("budget_id", String(64), primary_key=True),
+    Column("step", Integer, primary_key=True),
+    Column("action", String(16), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("comment", String(1000), nullable=True),
+)
+
+# Every accepted version of an ERP's period balance; the highest version of a key is the one that
+# counts. Stale versions are logged and never stored. The ledger's postings table receives the
+# resulting flow changes as adjustments with channel "balance".
+period_balances = Table(
+    "period_balances",
+    metadata,
+    Column("entity_id", String(64), primary_key=True),
+    Column("account_id", String(64), primary_key=True),
+    Column("cost_centre", String(64), primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("basis", String(8), nullable=False),
+    Column("amount", MoneyType(), nullable=False),
+    Column("batch_id", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
 )

@@ -72,6 +72,8 @@ class LedgerContext:
     stored: Mapping[str, StoredPosting]
     latest_period: Mapping[str, PeriodKey]
     rates: RateTable
+    # Series (entity, account, cost centre) that ERP period balances feed. Postings into them are rejected.
+    balance_series: set[tuple[str, str, str]] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,12 @@ def _check_line(index: int, line: PostingRequest, context: LedgerContext, in_bat
     if (line.entity_id, period) in context.closed_periods:
         plan.errors.append(LineError(index, "posting_date", f"period {period} of entity {line.entity_id!r} is "
                                      "closed; reopen it before posting into it", "period_closed"))
+        return None
+
+    if (line.entity_id, line.account_id, line.cost_centre) in context.balance_series:
+        plan.errors.append(LineError(index, "account_id", f"series {line.entity_id}/{line.account_id} is fed by "
+                                     "ERP period balances; feed a series with postings or with period balances, "
+                                     "never both", "mixed_feed"))
         return None
 
     if line.reverses is not None and not _check_reversal(index, line, context.stored, in_batch,

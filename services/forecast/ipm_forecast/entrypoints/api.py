@@ -1,9 +1,9 @@
 """The forecast service's HTTP API: actuals, periods, exchange rates, budgets and forecasts."""
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import func, select
 
 from ipm_common.errors import NotFound
@@ -27,11 +27,6 @@ from ipm_forecast.service_layer.budgets import approve_budget
 from ipm_forecast.service_layer.ingestion import ingest_batch
 
 router = APIRouter(prefix="/v1", route_class=ExactJSONRoute, tags=["forecast"])
-
-# Versions are stored as 32-bit integers on PostgreSQL.
-MAX_VERSION = 2**31 - 1
-VersionQuery = Annotated[int | None, Query(ge=1, le=MAX_VERSION,
-                                           description="a kept version; leave it out for the latest")]
 
 
 @router.post("/actuals", response_model=IngestOut)
@@ -109,55 +104,6 @@ async def post_budget(budget: BudgetIn, database: Database = Depends(get_databas
     return await approve_budget(database, entity_id=budget.entity_id, fiscal_year=budget.fiscal_year,
                                 approved_by=budget.approved_by, lines=[line.to_request() for line in budget.lines],
                                 budget_id=budget.budget_id)
-
-
-@router.get("/forecasts/{entity_id}/{account_id}")
-async def get_forecast(entity_id: str, account_id: str, version: VersionQuery = None, cost_centre: str = "",
-                       database: Database = Depends(get_database)) -> dict[str, Any]:
-    """Return the latest forecast version of a series, or the version asked for."""
-    table = tables.forecasts
-    query = select(table).where(table.c.entity_id == entity_id, table.c.account_id == account_id,
-                                table.c.cost_centre == cost_centre)
-    if version is None:
-        query = query.order_by(table.c.version.desc()).limit(1)
-    else:
-        query = query.where(table.c.version == version)
-    async with database.reading() as connection:
-        header = (await connection.execute(query)).first()
-        if header is None:
-            raise _no_forecast(entity_id, account_id, version)
-        points = (await connection.execute(select(tables.forecast_points).where(
-            tables.forecast_points.c.forecast_id == header.forecast_id).order_by(
-            tables.forecast_points.c.period))).all()
-    return {
-        "forecast_id": header.forecast_id, "entity_id": entity_id, "account_id": account_id,
-        "version": header.version, "origin": header.origin, "method": header.method, "clamped": header.clamped,
-        "ledger_version": header.ledger_version, "created_at": header.created_at.isoformat(),
-        "points": [{"period": point.period, **{name: _text(getattr(point, name))
-                                                for name in ("baseline", "benefits", "value", "p10", "p90")}}
-                   for point in points],
-    }
-
-
-@router.get("/forecasts/{entity_id}/{account_id}/versions")
-async def list_forecast_versions(entity_id: str, account_id: str, cost_centre: str = "",
-                                 database: Database = Depends(get_database)) -> list[dict[str, Any]]:
-    """List every kept forecast version of a series, newest first."""
-    table = tables.forecasts
-    async with database.reading() as connection:
-        rows = (await connection.execute(select(table).where(
-            table.c.entity_id == entity_id, table.c.account_id == account_id, table.c.cost_centre == cost_centre,
-        ).order_by(table.c.version.desc()))).all()
-    return [{"version": row.version, "forecast_id": row.forecast_id, "origin": row.origin, "method": row.method,
-             "ledger_version": row.ledger_version, "created_at": row.created_at.isoformat()} for row in rows]
-
-
-def _no_forecast(entity_id: str, account_id: str, version: int | None) -> NotFound:
-    series = f"{entity_id}/{account_id}"
-    if version is None:
-        return NotFound(f"no forecast for {series}; a forecast is rolled after actuals of the series are posted")
-    return NotFound(f"no forecast for {series} version {version}; GET /v1/forecasts/{series}/versions lists the "
-                    "kept versions")
 
 
 def _text(amount: Decimal) -> str:

@@ -13,8 +13,11 @@ from ipm_common.events import ActualsPosted
 from ipm_common.messaging import ConsumedMessage
 from ipm_common.storage import Database, Transaction
 from ipm_forecast.adapters import repository
+from ipm_forecast.entrypoints.budget_schemas import BalanceBatchIn
 from ipm_forecast.entrypoints.schemas import PostingBatchIn
-from ipm_forecast.service_layer.benefits import replace_planned_benefits
+from ipm_forecast.service_layer.accuracy import new_actuals, score_new_actuals
+from ipm_forecast.service_layer.balances import ingest_balances
+from ipm_forecast.service_layer.benefits import replace_planned_benefits, store_realised_benefits
 from ipm_forecast.service_layer.ingestion import ingest_batch
 from ipm_forecast.service_layer.rerolling import RerollRequest, reroll_batch, reroll_series
 from ipm_forecast.settings import ForecastSettings
@@ -32,6 +35,8 @@ class Handlers:
             "ipm.strategy.account.defined": store.on_account_defined,
             "ipm.strategy.hierarchy.changed": store.on_hierarchy_changed,
             "ipm.projects.benefits.planned": self._on_benefits_planned,
+            "ipm.projects.benefits.changed": self._on_benefits_planned,
+            "ipm.projects.benefits.realised": store_realised_benefits,
         })
         self.reroll = EventDispatcher("forecast.reroll", database, {
             "ipm.forecast.actuals.posted": self._on_actuals_posted,
@@ -42,12 +47,14 @@ class Handlers:
         })
 
     async def _on_actuals_posted(self, transaction: Transaction, envelope: Envelope, data: ActualsPosted) -> None:
+        await score_new_actuals(transaction, new_actuals([(envelope, data)]))
         await reroll_series(transaction, envelope, entity_id=data.entity_id, account_id=data.account_id,
                             cost_centre=data.cost_centre or "", horizon=self._settings.horizon,
                             batch_id=data.batch_id, batch_series_count=data.batch_series_count)
 
     async def _on_many_actuals_posted(self, transaction: Transaction,
                                       items: list[tuple[Envelope, ActualsPosted]]) -> None:
+        await score_new_actuals(transaction, new_actuals(items))
         requests = [RerollRequest.for_actuals(envelope, data) for envelope, data in items]
         await reroll_batch(transaction, requests, horizon=self._settings.horizon)
 
@@ -55,10 +62,17 @@ class Handlers:
         await replace_planned_benefits(transaction, envelope, data, horizon=self._settings.horizon)  # type: ignore[arg-type]
 
     async def erp_postings(self, message: ConsumedMessage) -> None:
-        """Ingest one ERP message: a JSON batch of postings in the body format of ``POST /v1/actuals``."""
+        """Ingest one ERP message: a JSON batch in the body format of ``POST /v1/actuals`` or ``POST /v1/balances``.
+
+        A message with ``lines`` and without ``postings`` is a batch of period balances.
+        """
         batch = _parse_erp_batch(message)
-        batch_id = batch.batch_id or f"erp-{message.topic}-{message.partition}-{message.offset}"
         try:
+            if isinstance(batch, BalanceBatchIn):
+                await ingest_balances(self._database, batch.to_lines(), batch_id=batch.batch_id,
+                                      entity_id=batch.entity_id, channel="kafka")
+                return
+            batch_id = batch.batch_id or f"erp-{message.topic}-{message.partition}-{message.offset}"
             await ingest_batch(self._database, batch.to_requests(), batch_id=batch_id, channel="kafka",
                                base_currency=self._settings.fx_base_currency)
         except PeriodClosed as error:
@@ -67,7 +81,7 @@ class Handlers:
             raise PoisonMessage(str(error), reason="invalid_payload") from None
 
 
-def _parse_erp_batch(message: ConsumedMessage) -> PostingBatchIn:
+def _parse_erp_batch(message: ConsumedMessage) -> PostingBatchIn | BalanceBatchIn:
     if message.value is None:
         raise PoisonMessage("ERP message has no value", reason="empty")
     if len(message.value) > MAX_EVENT_BYTES:
@@ -80,6 +94,8 @@ def _parse_erp_batch(message: ConsumedMessage) -> PostingBatchIn:
     except ValueError as error:
         raise PoisonMessage(f"ERP message is not JSON: {error}", reason="not_json") from None
     try:
+        if isinstance(document, dict) and "lines" in document and "postings" not in document:
+            return BalanceBatchIn.model_validate(document)
         return PostingBatchIn.model_validate(document)
     except ValidationError as error:
         raise PoisonMessage(f"ERP batch is invalid: {error}", reason="invalid_payload") from None

@@ -5,22 +5,24 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ipm_common.dispatch import publish_event
-from ipm_common.errors import Conflict, InvalidInput
-from ipm_common.events import BudgetApproved, BudgetLine, BudgetPeriod
-from ipm_common.money import parse_amount
-from ipm_common.periods import PeriodKey, fiscal_year_periods
-from ipm_common.spreading import spread_by_profile, spread_even
+from ipm_common.errors import Conflict
+from ipm_common.events import BudgetApproved, BudgetLine
+from ipm_common.periods import fiscal_year_periods
+from ipm_common.reference import Entity
 from ipm_common.storage import Database, utcnow
-from ipm_forecast.adapters import repository, tables
+from ipm_forecast.adapters import budget_store, repository, tables
+from ipm_forecast.domain.budget_workflow import BudgetAction, BudgetStatus
+from ipm_forecast.service_layer.budget_lines import BudgetLineRequest, check_known_lines, check_lines, spread_line
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["BudgetLineRequest", "approve_budget"]
 
 SOURCE = "ipm-forecast"
 
@@ -31,15 +33,6 @@ MAX_ATTEMPTS = 3
 # The stored spread methods that a requested spread can produce: a profile spread falls back to
 # an even one when the prior year has no usable actuals.
 PRODUCED_METHODS = {"even": {"even"}, "profile": {"profile", "even"}}
-
-
-@dataclass(frozen=True)
-class BudgetLineRequest:
-    line: str
-    cost_centre: str
-    annual: Decimal | None
-    periods: dict[str, Decimal] | None
-    spread: str  # "even" or "profile"
 
 
 @dataclass(frozen=True)
@@ -58,7 +51,7 @@ async def approve_budget(database: Database, *, entity_id: str, fiscal_year: int
     A ``budget_id`` that is already stored returns the stored budget when the content is the same
     and raises ``Conflict`` when it differs. Neither case stores or publishes anything.
     """
-    _check_lines(lines, fiscal_year_periods(fiscal_year))
+    check_lines(lines, fiscal_year_periods(fiscal_year))
     request = BudgetRequest(budget_id or str(uuid.uuid4()), entity_id, fiscal_year, approved_by, tuple(lines))
 
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -76,12 +69,13 @@ async def _approve_once(database: Database, request: BudgetRequest) -> BudgetApp
         connection = transaction.connection
         entity = await repository.reference.entity(connection, request.entity_id)
         await repository.lock_entity(connection, request.entity_id)
+        await _check_not_in_workflow(connection, request.budget_id)
         stored = await repository.stored_budget(connection, request.budget_id)
         if stored is not None:
             return _replayed(stored, request)
 
-        await _check_known_lines(connection, request.lines)
-        budget = await _new_version(connection, request)
+        await check_known_lines(connection, request.lines)
+        budget = await _new_version(connection, entity, request)
         await _store(connection, budget)
         await publish_event(transaction, SOURCE, budget, correlation_id=budget.budget_id,
                             subject=f"{budget.entity_id}/FY{budget.fiscal_year}")
@@ -92,86 +86,14 @@ async def _approve_once(database: Database, request: BudgetRequest) -> BudgetApp
     return budget
 
 
-async def _new_version(connection: AsyncConnection, request: BudgetRequest) -> BudgetApproved:
+async def _new_version(connection: AsyncConnection, entity: Entity, request: BudgetRequest) -> BudgetApproved:
     periods = fiscal_year_periods(request.fiscal_year)
-    spread_lines = [await _spread_line(connection, request.entity_id, request.fiscal_year, periods, line)
+    spread_lines = [await spread_line(connection, entity, request.fiscal_year, periods, line)
                     for line in request.lines]
     version = await _next_version(connection, request.entity_id, request.fiscal_year)
     return BudgetApproved(entity_id=request.entity_id, budget_id=request.budget_id,
                           fiscal_year=request.fiscal_year, version=version, approved_by=request.approved_by,
                           lines=tuple(spread_lines))
-
-
-# --- checks of the request ---------------------------------------------------------------------
-
-
-def _check_lines(lines: Sequence[BudgetLineRequest], periods: list[PeriodKey]) -> None:
-    """Reject repeated lines and amounts that cannot be spread to the cent."""
-    first_index: dict[tuple[str, str], int] = {}
-    for index, line in enumerate(lines):
-        earlier = first_index.setdefault((line.line, line.cost_centre), index)
-        if earlier != index:
-            where = f" with cost centre {line.cost_centre!r}" if line.cost_centre else ""
-            raise InvalidInput(f"lines[{index}].line: {line.line!r}{where} repeats lines[{earlier}]; send one entry "
-                               "per line and cost centre", field=f"lines[{index}].line")
-        _check_amounts(index, line, periods)
-
-
-def _check_amounts(index: int, line: BudgetLineRequest, periods: list[PeriodKey]) -> None:
-    if line.periods is None and line.annual is None:
-        raise InvalidInput(f"lines[{index}].annual: missing, and so are periods; give annual or periods",
-                           field=f"lines[{index}].annual")
-    if line.annual is not None:
-        _check_cents(line.annual, f"lines[{index}].annual")
-    if line.periods is None:
-        _check_spread(index, line.spread)
-        return
-
-    total = _monthly_total(index, line, periods)
-    if line.annual is not None and line.annual != total:
-        raise InvalidInput(f"lines[{index}].annual: {line.annual} differs from the sum of periods, {total}; give "
-                           "either annual or periods, not both", field=f"lines[{index}].annual")
-
-
-def _monthly_total(index: int, line: BudgetLineRequest, periods: list[PeriodKey]) -> Decimal:
-    """Check the amounts per period and return their sum."""
-    assert line.periods is not None
-    for period, amount in line.periods.items():
-        _check_cents(amount, f"lines[{index}].periods.{period}")
-    total = sum(_monthly_amounts(index, line, periods), Decimal(0))
-    try:
-        parse_amount(total, field=f"lines[{index}].periods")
-    except InvalidInput as error:
-        limit = str(error).rpartition("; ")[2]
-        raise InvalidInput(f"lines[{index}].periods: their sum {total} becomes the annual amount and is out of "
-                           f"range ({limit}); lower the amounts", field=f"lines[{index}].periods") from None
-    return total
-
-
-def _check_spread(index: int, spread: str) -> None:
-    if spread not in PRODUCED_METHODS:
-        raise InvalidInput(f"lines[{index}].spread: {spread!r} is unknown; use \"even\" or \"profile\"",
-                           field=f"lines[{index}].spread")
-
-
-def _check_cents(amount: Decimal, field: str) -> None:
-    if (Fraction(amount) * 100).denominator != 1:
-        raise InvalidInput(f"{field}: {amount} has fractions of a cent; budgets are set to the cent, so round it "
-                           "to two decimal places", field=field)
-
-
-async def _check_known_lines(connection: AsyncConnection, lines: Sequence[BudgetLineRequest]) -> None:
-    """Reject lines that are neither an account nor a node of an account hierarchy."""
-    accounts = await repository.reference.accounts(connection)
-    nodes: set[str] = set()
-    for hierarchy in await repository.reference.hierarchies(connection, "account"):
-        nodes |= hierarchy.nodes
-
-    for index, line in enumerate(lines):
-        if line.line not in accounts and line.line not in nodes:
-            raise InvalidInput(f"lines[{index}].line: {line.line!r} is neither a defined account nor a node of an "
-                               "account hierarchy; define it in the strategy service first, or correct the id",
-                               field=f"lines[{index}].line")
 
 
 # --- replays of a stored budget id -------------------------------------------------------------
@@ -211,59 +133,6 @@ def _same_line(stored: BudgetLine | None, line: BudgetLineRequest) -> bool:
     return stored.annual == line.annual and stored.spread_method in PRODUCED_METHODS.get(line.spread, set())
 
 
-# --- spreading ---------------------------------------------------------------------------------
-
-
-async def _spread_line(connection: AsyncConnection, entity_id: str, fiscal_year: int, periods: list[PeriodKey],
-                       line: BudgetLineRequest) -> BudgetLine:
-    if line.periods is not None:
-        amounts = [line.periods.get(str(period), Decimal(0)) for period in periods]
-        return BudgetLine(line=line.line, cost_centre=line.cost_centre or None, annual=sum(amounts, Decimal(0)),
-                          spread_method="monthly", periods=_budget_periods(periods, amounts))
-
-    assert line.annual is not None
-    if line.spread == "profile":
-        profile = await _prior_year_profile(connection, entity_id, line.line, fiscal_year - 1)
-        amounts, method = spread_by_profile(line.annual, profile)
-    else:
-        amounts, method = spread_even(line.annual, len(periods)), "even"
-    return BudgetLine(line=line.line, cost_centre=line.cost_centre or None, annual=line.annual, spread_method=method,
-                      periods=_budget_periods(periods, amounts))
-
-
-def _monthly_amounts(index: int, line: BudgetLineRequest, periods: list[PeriodKey]) -> list[Decimal]:
-    assert line.periods is not None
-    expected = {str(period) for period in periods}
-    unknown = sorted(set(line.periods) - expected)
-    if unknown:
-        raise InvalidInput(f"lines[{index}].periods: {unknown[0]} is not a period of this fiscal year",
-                           field=f"lines[{index}].periods")
-    return [line.periods.get(str(period), Decimal(0)) for period in periods]
-
-
-def _budget_periods(periods: list[PeriodKey], amounts: Sequence[Decimal]) -> tuple[BudgetPeriod, ...]:
-    return tuple(BudgetPeriod(period=str(period), amount=amount) for period, amount in zip(periods, amounts,
-                                                                                          strict=True))
-
-
-async def _prior_year_profile(connection: AsyncConnection, entity_id: str, line: str,
-                              fiscal_year: int) -> list[Decimal]:
-    """Sum the prior year's actuals of the line's leaf accounts per period."""
-    leaves = [line]
-    for hierarchy in await repository.reference.hierarchies(connection, "account"):
-        if line in hierarchy.nodes:
-            leaves = hierarchy.leaves_under(line)
-            break
-
-    profile = [Decimal(0)] * 12
-    for account_id in leaves:
-        totals, _ = await repository.period_totals(connection, entity_id, account_id, "")
-        for period, amount in totals.items():
-            if period.fiscal_year == fiscal_year:
-                profile[period.period - 1] += amount
-    return profile
-
-
 async def _next_version(connection: AsyncConnection, entity_id: str, fiscal_year: int) -> int:
     table = tables.budgets
     current = (await connection.execute(select(func.max(table.c.version)).where(
@@ -272,12 +141,37 @@ async def _next_version(connection: AsyncConnection, entity_id: str, fiscal_year
 
 
 async def _store(connection: AsyncConnection, budget: BudgetApproved) -> None:
+    """Store an approved version directly, superseding the version approved before it."""
+    await supersede_approved(connection, budget.entity_id, budget.fiscal_year, budget.approved_by, budget.version)
+    approved_at = utcnow()
     await connection.execute(insert(tables.budgets).values(
         budget_id=budget.budget_id, entity_id=budget.entity_id, fiscal_year=budget.fiscal_year,
-        version=budget.version, status="approved", approved_by=budget.approved_by, approved_at=utcnow(),
+        version=budget.version, status=BudgetStatus.APPROVED, approved_by=budget.approved_by, approved_at=approved_at,
     ))
     await connection.execute(insert(tables.budget_lines), [
         {"budget_id": budget.budget_id, "line": line.line, "cost_centre": line.cost_centre or "",
          "period": point.period, "amount": point.amount, "annual": line.annual, "spread_method": line.spread_method}
         for line in budget.lines for point in line.periods
     ])
+    await budget_store.record_step(connection, budget.budget_id, BudgetAction.APPROVED, budget.approved_by,
+                                   "approved directly", at=approved_at)
+
+
+async def supersede_approved(connection: AsyncConnection, entity_id: str, fiscal_year: int, actor: str,
+                             version: int) -> None:
+    """Mark the entity's approved version of the fiscal year, if any, as superseded by ``version``."""
+    current = await budget_store.approved(connection, entity_id, fiscal_year)
+    if current is None:
+        return
+    await budget_store.set_status(connection, current.budget_id, BudgetStatus.SUPERSEDED)
+    await budget_store.record_step(connection, current.budget_id, BudgetAction.SUPERSEDED, actor,
+                                   f"superseded by version {version}")
+
+
+async def _check_not_in_workflow(connection: AsyncConnection, budget_id: str) -> None:
+    """Reject a direct approval that reuses the id of a version still in draft or submitted."""
+    header = await budget_store.header(connection, budget_id)
+    if header is not None and header.status in (BudgetStatus.DRAFT, BudgetStatus.SUBMITTED):
+        raise Conflict(f"budget_id {budget_id!r} is a {header.status} version of {header.entity_id} "
+                       f"FY{header.fiscal_year}; approve it through its workflow, or send a new budget_id",
+                       reason="budget_id_reused")

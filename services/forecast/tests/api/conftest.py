@@ -16,7 +16,7 @@ from ipm_common.migrations import upgrade
 from ipm_common.runtime import get_database
 from ipm_common.storage import Database, Transaction, create_engine
 from ipm_forecast.adapters import repository, tables
-from ipm_forecast.entrypoints import api
+from ipm_forecast.entrypoints import api, forecasts_api
 from ipm_forecast.entrypoints.cli import MIGRATIONS
 from ipm_forecast.settings import ForecastSettings
 
@@ -62,6 +62,7 @@ async def client(database: Database) -> AsyncIterator[httpx.AsyncClient]:
     """Serve the forecast router alone, because the full app's lifespan needs a broker."""
     app = FastAPI()
     app.include_router(api.router)
+    app.include_router(forecasts_api.router)
     install_error_handlers(app)
     app.dependency_overrides[get_database] = lambda: database
     app.state.runtime = SimpleNamespace(settings=ForecastSettings(fx_base_currency="USD"))

@@ -158,3 +158,10 @@ def test_date_outside_calendar_is_line_error() -> None:
 
     assert plan.errors[0].as_detail()["field"] == "postings[1].posting_date"
     assert plan.errors[0].type == "invalid_date"
+
+
+def test_posting_into_balance_series_rejected() -> None:
+    plan = plan_batch([line("a", "-5")], context(balance_series={("CITY", "tax", "")}))
+
+    assert plan.accepted == []
+    assert [error.type for error in plan.errors] == ["mixed_feed"]
