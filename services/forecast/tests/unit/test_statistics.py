@@ -170,6 +170,29 @@ def test_constant_series_has_no_spread() -> None:
     assert texts(result.p90) == ["7.25"] * 3
 
 
+def test_noisy_level_stays_near_mean() -> None:
+    # 95 and 105 alternate around a mean of 100. With smoothing alpha the level settles at
+    # 100 + d after each 105, where d = 5 alpha / (2 - alpha): 100.05 for the grid's smallest
+    # alpha of 0.02, and 100.41 for the next one, 0.15. The least-squares initial level leaves a
+    # transient (0.98^40 = 0.45 of it remains) that pulls the level nearer 100.
+    history = [95 if t % 2 == 0 else 105 for t in range(40)]
+
+    result = forecast_one(history, 3, season_length=1)
+
+    assert result.method == "ets(A,N,N)"
+    assert all(Decimal("100.00") <= value <= Decimal("100.05") for value in result.p50)
+
+
+def test_grid_stays_in_usual_region() -> None:
+    for trend, season in itertools.product(("N", "A", "Ad"), ("N", "A")):
+        grid = statistics._ets_family(trend, season).grid
+
+        assert ((grid.alpha > 0) & (grid.alpha < 1)).all()
+        assert ((grid.beta >= 0) & (grid.beta < grid.alpha)).all()
+        assert ((grid.gamma >= 0) & (grid.gamma < 1 - grid.alpha)).all()
+        assert ((grid.phi > 0) & (grid.phi <= 1)).all()
+
+
 # --- Non-negative lines and intervals ---------------------------------------------------------------------
 
 
@@ -346,6 +369,56 @@ def test_cents_match_to_cents() -> None:
     assert rounded == [to_cents(Decimal(value)) for value in values.tolist()]
 
 
+def test_operators_are_reused_between_calls() -> None:
+    statistics._OPERATORS.clear()
+    history = seasonal_history(30)
+
+    first = forecast_one(history, 4)
+    cached_bytes = statistics._OPERATORS.size_bytes
+    second = forecast_one(history, 4)
+
+    # Forms for 30 months with a season of 12: (N,N), (A,N), (Ad,N), (N,A), (A,A), (Ad,A) and
+    # seasonal naive, each once; the second call adds none.
+    assert len(statistics._OPERATORS._entries) == 7
+    assert statistics._OPERATORS.size_bytes == cached_bytes
+    assert second == first
+
+
+def test_operator_cache_evicts_least_recently_used() -> None:
+    family = statistics._ets_family("N", "N")
+    # A form with one free state and 5 grid points takes length * 5 * (length + 1) * 8 bytes:
+    # 4400 for 10 months, 5280 for 11 and 6240 for 12.
+    cache = statistics._OperatorCache(11_000)
+
+    cache.operators(family, 10, 1)
+    cache.operators(family, 11, 1)
+    cache.operators(family, 10, 1)
+    cache.operators(family, 12, 1)
+
+    # 4400 + 5280 + 6240 = 15920 exceeds the budget, so 11 months, used least recently, goes.
+    assert cache.size_bytes == 4400 + 6240
+    assert [key[3] for key in cache._entries] == [10, 12]
+
+
+def test_cached_operators_are_read_only() -> None:
+    cache = statistics._OperatorCache(1_000_000)
+
+    operators = cache.operators(statistics._ets_family("N", "N"), 10, 1)
+
+    assert operators.flags.writeable is False
+    with pytest.raises(ValueError, match="read-only"):
+        operators[0, 0, 0] = 1.0
+
+
+def test_operators_over_budget_are_not_kept() -> None:
+    cache = statistics._OperatorCache(4399)
+
+    operators = cache.operators(statistics._ets_family("N", "N"), 10, 1)
+
+    assert operators.nbytes == 4400
+    assert cache.size_bytes == 0
+
+
 # --- Real data ------------------------------------------------------------------------------------------------------
 
 
@@ -403,4 +476,14 @@ def test_unusable_value_raises(value: str) -> None:
         forecast_baselines([decimals([1, 2]), [Decimal(1), Decimal(value)]], 3)
 
     assert raised.value.field == "histories"
+    assert "histories[1]" in str(raised.value)
+
+
+def test_first_unusable_history_is_named() -> None:
+    # Lengths 3, 2 and 3 are fitted in two groups; the error still names the first history in input order.
+    histories = [decimals([1, 2, 3]), [Decimal(1), Decimal("NaN")], [Decimal("sNaN"), Decimal(1), Decimal(2)]]
+
+    with pytest.raises(InvalidInput) as raised:
+        forecast_baselines(histories, 3)
+
     assert "histories[1]" in str(raised.value)
