@@ -52,6 +52,10 @@ class GateReview:
     comment: str
     decided_at: datetime
 
+    def repeats(self, phase: Phase, decision: Decision, decided_by: str, comment: str) -> bool:
+        """Return whether a request carries this review's phase, decision, reviewer and comment."""
+        return (self.phase, self.decision, self.decided_by, self.comment) == (phase, decision, decided_by, comment)
+
 
 @dataclass(frozen=True)
 class GateOutcome:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from ipm_common.calendar import FiscalCalendar
 from ipm_common.errors import InvalidInput
-from ipm_common.money import parse_amount
+from ipm_common.money import MAX_INTEGER_DIGITS, parse_amount
 from ipm_common.periods import PeriodKey
 from ipm_projects.domain.charter import Charter, Phase
 
@@ -103,6 +103,7 @@ def define_project(project_id: str, name: str, owner: str, phase: Phase, linked_
     _check_unique("benefits", [(benefit.entity_id, benefit.account_id, benefit.period) for benefit in planned],
                   suffix=".period")
     _check_one_type_per_line(planned)
+    _check_line_totals(planned)
 
     return Project(project_id, name, owner, phase, tuple(sorted(linked_targets)), tuple(sorted(planned)),
                    charter or Charter())
@@ -153,6 +154,23 @@ def _check_one_type_per_line(benefits: Sequence[Benefit]) -> None:
                 f"benefits[{index_before}] on the same entity and account; give one benefit type per line",
                 field=f"benefits[{index}].benefit_type",
             )
+
+
+def _check_line_totals(benefits: Sequence[Benefit]) -> None:
+    """Reject a line whose running total leaves the amount range, so that every total can be stored and returned."""
+    totals: dict[Line, Decimal] = defaultdict(Decimal)
+    for index, benefit in enumerate(benefits):
+        totals[benefit.line] += benefit.amount
+        field = f"benefits[{index}].amount"
+        try:
+            parse_amount(totals[benefit.line], field=field)
+        except InvalidInput:
+            raise InvalidInput(
+                f"{field}: brings the planned total of {benefit.entity_id}/{benefit.account_id} to "
+                f"{totals[benefit.line]}, beyond the {MAX_INTEGER_DIGITS} digits an amount has before the decimal "
+                "point; check the amounts for a unit error",
+                field=field,
+            ) from None
 
 
 def _check_entity(field: str, entity_id: str, calendars: Mapping[str, FiscalCalendar]) -> FiscalCalendar:

@@ -68,11 +68,15 @@ async def put_project(project_id: ProjectId, body: ProjectUpdateIn, database: Da
 
 
 @router.post("/projects/{project_id}/gates", response_model=GateReviewOut, status_code=HTTPStatus.CREATED,
-             responses={409: {"description": "the gate is not the current phase, or the project is completed"}})
-async def post_gate_review(project_id: ProjectId, body: GateReviewIn, database: DatabaseDependency) -> GateReviewOut:
+             responses={200: {"description": "the request repeats the latest gate review; nothing changed"},
+                        409: {"description": "the gate is not the current phase, or the project is completed"}})
+async def post_gate_review(project_id: ProjectId, body: GateReviewIn, response: Response,
+                           database: DatabaseDependency) -> GateReviewOut:
     """Review the gate at the end of the current phase; an approval moves the project to the next phase."""
     reviewed = await gates.decide_gate(database, project_id, gate=body.phase, decision=body.decision,
                                        decided_by=body.decided_by, comment=body.comment)
+    if not reviewed.changed:
+        response.status_code = HTTPStatus.OK
     return GateReviewOut.of(reviewed.review)
 
 

@@ -7,12 +7,12 @@ from pydantic import BaseModel, Field
 
 from ipm_common.money import Money
 from ipm_projects.domain.portfolio import Amounts
-from ipm_projects.entrypoints.schemas import Body, LinkedTargetIn
+from ipm_projects.entrypoints.schemas import Body, LinkedTargetIn, NonBlank
 from ipm_projects.service_layer.portfolio import LineReport, Portfolio
 
 
 class ValidationIn(Body):
-    validated_by: str = Field(min_length=1, max_length=128, description="who in finance validated the benefits")
+    validated_by: NonBlank = Field(min_length=1, max_length=128, description="who in finance validated the benefits")
     comment: str = Field("", max_length=4000)
 
 
@@ -31,7 +31,7 @@ class BaselinePointIn(Body):
 
 
 class BaselineIn(Body):
-    set_by: str = Field(min_length=1, max_length=128)
+    set_by: NonBlank = Field(min_length=1, max_length=128)
     points: list[BaselinePointIn] = Field(description="replace the manual baseline; [] falls back to the forecast")
 
 

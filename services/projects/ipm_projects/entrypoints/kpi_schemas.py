@@ -8,12 +8,12 @@ from pydantic import BaseModel, Field, field_validator
 
 from ipm_common.money import Money
 from ipm_projects.domain.kpis import Direction
-from ipm_projects.entrypoints.schemas import Body
+from ipm_projects.entrypoints.schemas import Body, NonBlank
 from ipm_projects.service_layer.kpis import KpiProgress
 
 
 class KpiIn(Body):
-    name: str = Field(min_length=1, max_length=255)
+    name: NonBlank = Field(min_length=1, max_length=255)
     unit: str = Field(min_length=1, max_length=32, examples=["days", "%", "USD"])
     baseline: Money
     target: Money

@@ -1,9 +1,9 @@
 """Request and response bodies of the projects API, with amounts as decimal strings."""
 
 from datetime import date, datetime
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from ipm_common.money import Money
 from ipm_projects.adapters.benefits import BenefitLine
@@ -13,6 +13,16 @@ from ipm_projects.domain.projects import BenefitRequest, BenefitType, LinkedTarg
 
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9_.:\-]+$"
 Identifier = Field(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)
+
+
+def _reject_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("contains only whitespace; give a name")
+    return value
+
+
+# A name or a person: at least one character that is not whitespace.
+NonBlank = Annotated[str, AfterValidator(_reject_blank)]
 
 
 class Body(BaseModel):
@@ -41,7 +51,7 @@ class BenefitIn(Body):
 
 
 class MilestoneIn(Body):
-    name: str = Field(min_length=1, max_length=255)
+    name: NonBlank = Field(min_length=1, max_length=255)
     due: date
     done: date | None = Field(None, description="the day the milestone was reached; null while open")
 
@@ -89,16 +99,17 @@ class CharterFields(Body):
 class ProjectIn(CharterFields):
     project_id: str | None = Field(None, min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN,
                                    description="left out, the service assigns a uuid4")
-    name: str = Field(min_length=1, max_length=255)
-    owner: str = Field(min_length=1, max_length=128)
+    name: NonBlank = Field(min_length=1, max_length=255)
+    owner: NonBlank = Field(min_length=1, max_length=128)
     phase: Phase = Field("define", description="DMAIC phase to start in; later phases follow approved gates")
     linked_targets: list[LinkedTargetIn] = Field(default_factory=list)
     benefits: list[BenefitIn] = Field(default_factory=list)
 
 
 class ProjectUpdateIn(CharterFields):
-    name: str | None = Field(None, min_length=1, max_length=255, description="left out, the name is kept")
-    owner: str | None = Field(None, min_length=1, max_length=128, description="left out, the owner is kept")
+    name: NonBlank | None = Field(None, min_length=1, max_length=255, description="left out, the name is kept")
+    owner: NonBlank | None = Field(None, min_length=1, max_length=128,
+                                   description="left out, the owner is kept")
     phase: Phase | None = Field(None, description="must equal the stored phase; phases change through gate reviews")
     linked_targets: list[LinkedTargetIn] | None = Field(None, description="left out, the linked targets are kept")
     benefits: list[BenefitIn] = Field(description="replace every planned benefit; [] removes them all")
@@ -109,7 +120,7 @@ class ProjectUpdateIn(CharterFields):
 class GateReviewIn(Body):
     phase: Phase = Field(description="the phase whose gate is reviewed: the project's current phase")
     decision: Decision
-    decided_by: str = Field(min_length=1, max_length=128)
+    decided_by: NonBlank = Field(min_length=1, max_length=128)
     comment: str = Field("", max_length=4000)
 
 

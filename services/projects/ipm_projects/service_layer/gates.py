@@ -17,13 +17,15 @@ class ReviewedGate:
     review: GateReview
     phase: Phase
     header: ProjectHeader
+    changed: bool = True
 
 
 async def decide_gate(database: Database, project_id: str, *, gate: Phase, decision: Decision, decided_by: str,
                       comment: str) -> ReviewedGate:
     """Record a gate review; an approval moves the project to its next phase, or completes it after control.
 
-    Raises ``Conflict`` when ``gate`` is not the project's current phase or the project is completed.
+    A request that repeats the latest review returns it and changes nothing. Raises ``Conflict`` when
+    ``gate`` is not the project's current phase or the project is completed.
     """
     async with command_transaction(database, subject="project") as transaction:
         connection = transaction.connection
@@ -31,9 +33,13 @@ async def decide_gate(database: Database, project_id: str, *, gate: Phase, decis
         if stored is None:
             raise NotFound(f"project {project_id!r} not found; list projects with GET /v1/projects")
         project, previous = stored
+        reviews = await repository.gate_reviews(connection, project_id)
+        if reviews and reviews[-1].repeats(gate, decision, decided_by, comment):
+            logger.info("project %s gate %s %s by %s repeated; nothing changed", project_id, gate, decision,
+                        decided_by)
+            return ReviewedGate(reviews[-1], project.phase, previous, changed=False)
 
         outcome = review_gate(project.phase, previous.completed_at is not None, gate, decision)
-        reviews = await repository.gate_reviews(connection, project_id)
         review = GateReview(len(reviews) + 1, gate, decision, decided_by, comment, utcnow())
         await repository.insert_gate_review(connection, project_id, review)
         header = await repository.advance_project(connection, project_id, previous, outcome.phase, outcome.completed)

@@ -61,6 +61,16 @@ async def test_validation_of_unplanned_line_404(client: httpx.AsyncClient) -> No
 
 
 @pytest.mark.asyncio
+async def test_validation_by_blank_name_422(client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{LINE}/validation", json={"validated_by": " \t "})
+    baseline = await client.put(f"{LINE}/baseline", json={"set_by": "  ", "points": []})
+
+    assert (response.status_code, fields(response)) == (422, ["validated_by"])
+    assert (baseline.status_code, fields(baseline)) == (422, ["set_by"])
+    assert (await client.get("/v1/projects/collections/benefits")).json()[0]["stage"] == "expected"
+
+
+@pytest.mark.asyncio
 async def test_manual_baseline_reported(client: httpx.AsyncClient) -> None:
     response = await client.put(f"{LINE}/baseline",
                                 json={"set_by": "finance", "points": [{"period": "2023-07", "amount": "10500000"}]})

@@ -40,9 +40,10 @@ def fields(response: httpx.Response) -> list[str]:
     return [body["field"]]
 
 
-async def review(client: httpx.AsyncClient, phase: str, decision: str = "approved") -> httpx.Response:
+async def review(client: httpx.AsyncClient, phase: str, decision: str = "approved",
+                 decided_by: str = "sponsor") -> httpx.Response:
     return await client.post("/v1/projects/collections/gates",
-                             json={"phase": phase, "decision": decision, "decided_by": "sponsor", "comment": "ok"})
+                             json={"phase": phase, "decision": decision, "decided_by": decided_by, "comment": "ok"})
 
 
 @pytest.mark.asyncio
@@ -89,6 +90,20 @@ async def test_gates_advance_in_order(client: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize(("decision", "phase"), [("approved", "measure"), ("rejected", "define")])
+async def test_replayed_gate_review_changes_nothing(client: httpx.AsyncClient, decision: str, phase: str) -> None:
+    first = await review(client, "define", decision)
+    replay = await review(client, "define", decision)
+
+    body = (await client.get("/v1/projects/collections")).json()
+    assert (first.status_code, replay.status_code) == (201, 200)
+    assert replay.json() == first.json()
+    assert body["phase"] == phase
+    assert [(gate["sequence"], gate["decision"]) for gate in body["gates"]] == [(1, decision)]
+    assert body["version"] == 2
+
+
+@pytest.mark.asyncio
 async def test_gate_out_of_order_409(client: httpx.AsyncClient) -> None:
     response = await review(client, "improve")
 
@@ -101,7 +116,7 @@ async def test_completed_project_gate_409(client: httpx.AsyncClient) -> None:
     for phase in ("define", "measure", "analyse", "improve", "control"):
         assert (await review(client, phase)).status_code == 201
 
-    response = await review(client, "control")
+    response = await review(client, "control", decided_by="steering committee")
     body = (await client.get("/v1/projects/collections")).json()
 
     assert response.status_code == 409
@@ -122,6 +137,7 @@ async def test_phase_change_by_put_409(client: httpx.AsyncClient) -> None:
     ({"phase": "deploy", "decision": "approved", "decided_by": "x"}, "phase"),
     ({"phase": "define", "decision": "maybe", "decided_by": "x"}, "decision"),
     ({"phase": "define", "decision": "approved", "decided_by": ""}, "decided_by"),
+    ({"phase": "define", "decision": "approved", "decided_by": "   "}, "decided_by"),
 ])
 async def test_invalid_gate_review_422(client: httpx.AsyncClient, body: dict[str, Any], field: str) -> None:
     response = await client.post("/v1/projects/collections/gates", json=body)

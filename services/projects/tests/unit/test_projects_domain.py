@@ -91,6 +91,18 @@ def test_same_period_twice_rejected() -> None:
     assert "repeats benefits[0]" in str(raised.value)
 
 
+def test_line_total_overflow_names_benefit() -> None:
+    # Each amount fits in 18 integer digits, but 999999999999999999.99 twice is 1999999999999999999.98.
+    largest = Decimal("999999999999999999.99")
+
+    with pytest.raises(InvalidInput) as raised:
+        project([BenefitRequest("SHOP", "4100", "2024-01", largest), BenefitRequest("SHOP", "5100", "2024-01", largest),
+                 BenefitRequest("SHOP", "4100", "2024-02", largest)])
+
+    assert raised.value.field == "benefits[2].amount"
+    assert "SHOP/4100" in str(raised.value)
+
+
 def test_emptied_line_still_published() -> None:
     before = define_project("p1", "n", "o", "improve", [], [
         BenefitRequest("SHOP", "4100", "2024-01", Decimal(1)), BenefitRequest("SHOP", "5100", "2024-01", Decimal(1)),

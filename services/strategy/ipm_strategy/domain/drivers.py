@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from ipm_common.errors import InvalidInput
-from ipm_common.money import to_cents
+from ipm_common.money import MAX_INTEGER_DIGITS, parse_amount, to_cents
 from ipm_strategy.domain.statements import LineDefinition, StatementLine, define_line
 
 DAYS_IN_YEAR = Decimal(365)
@@ -81,7 +81,8 @@ class Drivers:
         return {item.name: getattr(self, item.name) for item in fields(self)}
 
 
-# The drivers that must lie in [0, 1] and those that must be zero or more. Growth and margins may be negative.
+# The drivers that must lie in [0, 1] and those that must be zero or more. Growth and margins may be negative,
+# and margins are at most 1.
 FRACTION_DRIVERS = ("capex_to_revenue", "depreciation_rate", "tax_rate", "dividend_payout")
 NON_NEGATIVE_DRIVERS = ("receivable_days", "payable_days", "inventory_days", "minimum_cash")
 
@@ -100,6 +101,10 @@ def check_drivers(drivers: Drivers) -> None:
     if drivers.revenue_growth <= -1:
         raise InvalidInput(f"drivers.revenue_growth: {drivers.revenue_growth} would make revenue zero or negative; "
                            "give a fraction above -1", field="drivers.revenue_growth")
+    if drivers.gross_margin > 1:
+        raise InvalidInput(f"drivers.gross_margin: {drivers.gross_margin} is above 1, which would need a negative "
+                           "cost of sales; give a fraction of at most 1, such as 0.40 for 40 %",
+                           field="drivers.gross_margin")
     if drivers.operating_margin > drivers.gross_margin:
         raise InvalidInput(
             f"drivers.operating_margin: {drivers.operating_margin} is above gross_margin {drivers.gross_margin}, "
@@ -120,9 +125,23 @@ def project(base_lines: Sequence[StatementLine], drivers: Drivers, years: int) -
     base_year = base_lines[0].fiscal_year
     for offset in range(1, years + 1):
         year = _project_year(opening, drivers)
+        _check_range(year, base_year + offset)
         projected.extend(StatementLine(line, base_year + offset, amount) for line, amount in sorted(year.items()))
         opening = year
     return projected
+
+
+def _check_range(year: Mapping[str, Decimal], fiscal_year: int) -> None:
+    """Stop at the first projected line that leaves the amount range, before the next year multiplies it further."""
+    for line, amount in year.items():
+        try:
+            parse_amount(amount, field=line)
+        except InvalidInput:
+            raise InvalidInput(
+                f"drivers: projecting {line} for FY{fiscal_year} gives {amount}, beyond the {MAX_INTEGER_DIGITS} "
+                "digits an amount has before the decimal point; lower the drivers or project fewer years",
+                field="drivers",
+            ) from None
 
 
 def _base(base_lines: Sequence[StatementLine]) -> dict[str, Decimal]:

@@ -91,6 +91,17 @@ def approved_totals(envelopes: Sequence[Envelope], kind: EnvelopeKind) -> dict[i
     return totals
 
 
+def check_budget_covers_approved(plan_id: str, envelopes: Sequence[Envelope],
+                                 budgets: Mapping[EnvelopeKind, Mapping[int, Decimal]]) -> None:
+    """Raise ``Conflict`` when a budget line of a changed plan falls below the envelopes approved against it."""
+    short = [f"FY{year} {BUDGET_LINES[kind]} {budgets[kind].get(year, Decimal(0))} is below the approved {approved}"
+             for kind in BUDGET_LINES for year, approved in sorted(approved_totals(envelopes, kind).items())
+             if approved > budgets[kind].get(year, Decimal(0))]
+    if short:
+        raise Conflict(f"operating plan {plan_id}: {'; '.join(short)}; keep each budget at or above its approved "
+                       "envelopes", reason="budget_below_approved")
+
+
 def _excess(year: int, amount: Decimal, budget: Decimal, approved: Decimal) -> str:
     if approved + amount <= budget:
         return ""

@@ -6,18 +6,19 @@ vintage that copies it (``revise``). A ``history`` vintage contains reported sta
 never edited or adopted, but it may be the base of a revision.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
 from ipm_common.errors import Conflict, InvalidInput
-from ipm_common.money import parse_amount
+from ipm_common.money import MAX_DECIMAL_PLACES, MAX_INTEGER_DIGITS, parse_amount
 from ipm_common.periods import PeriodKey
 from ipm_common.variance import ToleranceBand
 from ipm_strategy.domain.drivers import STANDARD_LINES, Drivers, project
-from ipm_strategy.domain.statements import LineDefinition, StatementLine
+from ipm_strategy.domain.kpis import kpis_by_year
+from ipm_strategy.domain.statements import CashFlow, LineDefinition, StatementLine, YearStatements, build_statements
 
 PlanStatus = Literal["proposed", "adopted", "revised", "history"]
 LineOrigin = Literal["entered", "projected"]
@@ -94,21 +95,27 @@ class OperatingPlan:
         if self.drivers is not None:
             _check_not_projected(entries, self.drivers.base_year)
             entries = [*entries, *_projected(entries, self.drivers)]
-        return replace(self, entries=_sorted(entries), version=self.version + 1)
+        changed = replace(self, entries=_sorted(entries), version=self.version + 1)
+        check_figures_in_range(changed, "lines")
+        return changed
 
     def with_drivers(self, settings: DriverSettings) -> "OperatingPlan":
         """Set the drivers and replace every line after the base year by the projection."""
         self.check_editable()
         entered = [entry for entry in self.entries if entry.fiscal_year <= settings.base_year]
         entered = [replace(entry, origin="entered") for entry in entered]
-        return replace(self, entries=_sorted([*entered, *_projected(entered, settings)]), drivers=settings,
-                       version=self.version + 1)
+        changed = replace(self, entries=_sorted([*entered, *_projected(entered, settings)]), drivers=settings,
+                          version=self.version + 1)
+        check_figures_in_range(changed, "drivers")
+        return changed
 
     def with_targets(self, targets: Sequence[OperatingTarget]) -> "OperatingPlan":
         self.check_editable()
         _check_target_keys(targets)
-        return replace(self, targets=tuple(sorted(targets, key=lambda t: (t.kind, t.line, t.fiscal_year))),
-                       version=self.version + 1)
+        changed = replace(self, targets=tuple(sorted(targets, key=lambda t: (t.kind, t.line, t.fiscal_year))),
+                          version=self.version + 1)
+        check_figures_in_range(changed, "targets")
+        return changed
 
     def adopt(self, by: str, at: datetime) -> "OperatingPlan":
         """Freeze the plan as adopted, or as revised when it revises another vintage."""
@@ -119,6 +126,9 @@ class OperatingPlan:
             raise Conflict(f"operating plan {self.plan_id} is already {self.status}", reason="plan_frozen")
         if not by.strip():
             raise InvalidInput("by: missing; give who adopts the plan", field="by")
+        if not self.entries:
+            raise Conflict(f"operating plan {self.plan_id} has no lines to adopt; enter them with PUT "
+                           f"/v1/operating-plans/{self.plan_id}/lines first", reason="plan_empty")
         status: PlanStatus = "revised" if self.revises else "adopted"
         return replace(self, status=status, adopted_by=by, adopted_at=at, version=self.version + 1)
 
@@ -200,6 +210,62 @@ class TargetCheck:
     planned: Decimal | None
     variance: Decimal | None
     within_band: bool | None
+
+
+def check_figures_in_range(plan: OperatingPlan, field: str) -> None:
+    """Reject a plan whose statements, KPIs or target variances leave the amount range.
+
+    Every line may be in range while a total, a KPI over a tiny denominator or a variance is not,
+    and such a figure could be neither stored nor returned.
+    """
+    lines = plan.statement_lines
+    kpis = kpis_by_year(lines)
+    try:
+        targets = check_targets(plan, kpis)
+    except InvalidInput as error:
+        # The tolerance band rejects a variance out of range while it checks the variance.
+        raise InvalidInput(f"{field}: {error}", field=field) from None
+
+    for fiscal_year, name, amount in _figures(build_statements(plan.definitions, lines), kpis, targets):
+        try:
+            parse_amount(amount, field=field)
+        except InvalidInput:
+            raise InvalidInput(
+                f"{field}: the FY{fiscal_year} figure '{name}' is {amount}, beyond the {MAX_INTEGER_DIGITS} digits "
+                f"before the decimal point and {MAX_DECIMAL_PLACES} after it that an amount has; check the amounts "
+                "for a unit error",
+                field=field,
+            ) from None
+
+
+def _figures(years: Sequence[YearStatements], kpis: Mapping[int, Mapping[str, Decimal | None]],
+             targets: Sequence[TargetCheck]) -> Iterator[tuple[int, str, Decimal]]:
+    for year in years:
+        totals = {"revenue": year.revenue, "expenses": year.expenses, "net income": year.net_income,
+                  "assets": year.assets, "liabilities": year.liabilities, "equity": year.equity, "cash": year.cash}
+        if year.cash_flow is not None:
+            totals.update(_cash_flow_figures(year.cash_flow))
+        for check in year.checks:
+            totals.update({f"{check.name} expected": check.expected, f"{check.name} actual": check.actual,
+                           f"{check.name} difference": check.difference})
+        yield from ((year.fiscal_year, name, amount) for name, amount in totals.items())
+    for fiscal_year, values in kpis.items():
+        yield from ((fiscal_year, f"KPI {name}", value) for name, value in values.items() if value is not None)
+    for item in targets:
+        for name, amount in (("planned", item.planned), ("variance", item.variance)):
+            if amount is not None:
+                yield item.target.fiscal_year, f"{name} {item.target.line} against its target", amount
+
+
+def _cash_flow_figures(flow: CashFlow) -> dict[str, Decimal]:
+    figures = {"non-cash items": flow.non_cash_items,
+               "increase in working capital assets": flow.increase_in_working_capital_assets,
+               "increase in working capital liabilities": flow.increase_in_working_capital_liabilities,
+               "opening cash": flow.opening_cash, "net change in cash": flow.net_change,
+               "closing cash": flow.closing_cash}
+    figures.update({f"derived {section} cash flow": amount for section, amount in flow.derived.items()})
+    figures.update({f"{section} cash flow": amount for section, amount in flow.sections.items()})
+    return figures
 
 
 def check_targets(plan: OperatingPlan, kpis: Mapping[int, Mapping[str, Decimal | None]]) -> list[TargetCheck]:

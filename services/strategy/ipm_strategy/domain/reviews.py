@@ -100,9 +100,11 @@ class Review:
         entry = AuditEntry(at, by, "assigned", self.status, self.status, note)
         return replace(self, owner=owner, due_date=due_date), entry
 
-    def repeats_decision(self, decision: Decision, by: str, reason: str) -> bool:
-        """Return whether the review is already decided with this decision, by this person, for this reason."""
-        return self.status == "decided" and (self.decision, self.decided_by, self.reason) == (decision, by, reason)
+    def repeats_decision(self, decision: Decision, by: str, reason: str, revised_plan_id: str | None = None) -> bool:
+        """Return whether the review is already decided with this decision, by this person, for this reason,
+        adopting the same operating plan (or none)."""
+        stored = (self.decision, self.decided_by, self.reason, self.revised_plan_id)
+        return self.status == "decided" and stored == (decision, by, reason, revised_plan_id)
 
     def decide(self, decision: Decision, by: str, reason: str, at: datetime) -> tuple["Review", AuditEntry]:
         """Record the decision on an opened, acknowledged or analysed review."""
@@ -111,7 +113,8 @@ class Review:
         if self.status == "decided":
             raise Conflict(
                 f"review {self.review_id} is already decided ({self.decision} by {self.decided_by}); "
-                "a decision is final, and only a retry with the same decision, by and reason is accepted",
+                "a decision is final, and only a retry with the same decision, by, reason and revised_plan_id "
+                "is accepted",
                 reason="review_decided",
             )
         entry = AuditEntry(at, by, "decided", self.status, "decided", f"{decision}: {reason}")

@@ -20,9 +20,12 @@ from itertools import pairwise
 from typing import Any
 
 from ipm_common.errors import InvalidInput
+from ipm_common.money import parse_amount
 from ipm_strategy.domain.statements import LineDefinition, StatementLine, define_line
 
 ANNUAL_FORMS = ("10-K", "10-K/A")
+# The fiscal years a plan line may carry, as in the operating plan API.
+MIN_FISCAL_YEAR, MAX_FISCAL_YEAR = 1900, 2999
 MIN_YEAR_DAYS, MAX_YEAR_DAYS = 350, 380
 ZERO = Decimal(0)
 
@@ -139,8 +142,12 @@ def parse_company_facts(document: Mapping[str, Any]) -> ReportedFacts:
     durations: dict[str, dict[date, Decimal]] = {}
     instants: dict[str, dict[date, Decimal]] = {}
     for concept, body in concepts.items():
+        field = f"companyfacts.facts.us-gaap.{concept}.units"
         units = body.get("units", {}) if isinstance(body, Mapping) else {}
-        duration, instant = _annual_values(units.get("USD", []))
+        if not isinstance(units, Mapping):
+            raise InvalidInput(f"{field}: expected an object of facts by unit, such as {{\"USD\": [...]}}",
+                               field=field)
+        duration, instant = _annual_values(units.get("USD", []), f"{field}.USD")
         if duration:
             durations[concept] = duration
         if instant:
@@ -183,15 +190,20 @@ def compare_operating_cash_flow(facts: ReportedFacts) -> list[CashFlowComparison
     return comparisons
 
 
-def _annual_values(facts: Sequence[Any]) -> tuple[dict[date, Decimal], dict[date, Decimal]]:
+def _annual_values(facts: Any, field: str) -> tuple[dict[date, Decimal], dict[date, Decimal]]:
+    if not isinstance(facts, list):
+        raise InvalidInput(f"{field}: expected a list of facts, got {type(facts).__name__}", field=field)
+
     durations: dict[date, tuple[str, Decimal]] = {}
     instants: dict[date, tuple[str, Decimal]] = {}
-    for fact in facts:
+    for index, fact in enumerate(facts):
         if not isinstance(fact, Mapping) or fact.get("form") not in ANNUAL_FORMS:
             continue
-        end, filed, value = date.fromisoformat(fact["end"]), str(fact.get("filed", "")), Decimal(str(fact["val"]))
+        where = f"{field}[{index}]"
+        end, value = _fact_date(fact, "end", where), _fact_value(fact, where)
+        filed = str(fact.get("filed", ""))
         if "start" in fact:
-            if not MIN_YEAR_DAYS <= (end - date.fromisoformat(fact["start"])).days <= MAX_YEAR_DAYS:
+            if not MIN_YEAR_DAYS <= (end - _fact_date(fact, "start", where)).days <= MAX_YEAR_DAYS:
                 continue
             target = durations
         else:
@@ -200,6 +212,27 @@ def _annual_values(facts: Sequence[Any]) -> tuple[dict[date, Decimal], dict[date
             target[end] = (filed, value)
     return ({end: value for end, (_, value) in durations.items()},
             {end: value for end, (_, value) in instants.items()})
+
+
+def _fact_date(fact: Mapping[str, Any], key: str, where: str) -> date:
+    """Read a fact's ``start`` or ``end`` date, whose year names a fiscal year of the plan."""
+    text = fact.get(key)
+    try:
+        value = date.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        value = None
+    if value is None or not MIN_FISCAL_YEAR <= value.year <= MAX_FISCAL_YEAR:
+        raise InvalidInput(f"{where}.{key}: {text!r} is not a date in {MIN_FISCAL_YEAR}-{MAX_FISCAL_YEAR}; "
+                           "expected YYYY-MM-DD as in SEC EDGAR company facts", field=f"{where}.{key}")
+    return value
+
+
+def _fact_value(fact: Mapping[str, Any], where: str) -> Decimal:
+    value = fact.get("val")
+    if isinstance(value, float):
+        # A document parsed without parse_float=Decimal carries floats, whose shortest repr is the reported text.
+        value = Decimal(repr(value))
+    return parse_amount(value, field=f"{where}.val")
 
 
 def _first(values: Mapping[str, Mapping[date, Decimal]], concepts: Sequence[str], end: date) -> Decimal | None:

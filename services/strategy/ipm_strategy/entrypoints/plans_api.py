@@ -95,7 +95,8 @@ async def get_operating_plan(plan_id: str, database: DatabaseDependency) -> Oper
 
 
 @router.put("/operating-plans/{plan_id}/lines", response_model=OperatingPlanOut,
-            responses={409: {"description": "the plan is adopted, revised or history"}})
+            responses={409: {"description": "the plan is adopted, revised or history, or its budget would fall "
+                                            "below the approved envelopes"}})
 async def put_lines(plan_id: str, body: LinesIn, database: DatabaseDependency) -> OperatingPlanOut:
     """Replace the lines entered in a proposed plan. With drivers set, only years up to the base year are entered."""
     plan = await operating_plans.replace_lines(database, plan_id, [line.to_request() for line in body.lines])
@@ -103,7 +104,8 @@ async def put_lines(plan_id: str, body: LinesIn, database: DatabaseDependency) -
 
 
 @router.put("/operating-plans/{plan_id}/drivers", response_model=OperatingPlanOut,
-            responses={409: {"description": "the plan is adopted, revised or history"}})
+            responses={409: {"description": "the plan is adopted, revised or history, or its budget would fall "
+                                            "below the approved envelopes"}})
 async def put_drivers(plan_id: str, body: DriversIn, database: DatabaseDependency) -> OperatingPlanOut:
     """Set the drivers of a proposed plan and project the years after the base year from them."""
     return OperatingPlanOut.of(await operating_plans.set_drivers(database, plan_id, body.to_settings()))
@@ -129,7 +131,7 @@ async def get_statements(plan_id: str, database: DatabaseDependency) -> Statemen
 
 
 @router.post("/operating-plans/{plan_id}/adopt", response_model=OperatingPlanOut,
-             responses={409: {"description": "the plan is not proposed"}})
+             responses={409: {"description": "the plan is not proposed, or has no lines"}})
 async def adopt(plan_id: str, body: AdoptIn, database: DatabaseDependency,
                 correlation: CorrelationDependency) -> OperatingPlanOut:
     """Adopt a proposed plan and publish it with its targets. A plan that revises another becomes 'revised'."""

@@ -16,6 +16,7 @@ from ipm_strategy.domain.investments import (
     Envelope,
     EnvelopeKind,
     approved_totals,
+    check_budget_covers_approved,
     request_envelope,
 )
 from ipm_strategy.domain.operating_plans import OperatingPlan
@@ -93,6 +94,17 @@ async def plan_envelopes(database: Database, plan_id: str) -> tuple[list[Envelop
             uses.append(BudgetUse(kind, year, budget.get(year, Decimal(0)), approved.get(year, Decimal(0)),
                                   requested.get(year, Decimal(0))))
     return items, uses
+
+
+async def check_approved_envelopes(connection: AsyncConnection, plan: OperatingPlan) -> None:
+    """Keep the budget lines of a changed plan at or above the envelopes approved against them.
+
+    The plan's row is locked first, so that an approval running at the same time sees either the old
+    budget or the new one.
+    """
+    await store.lock_plan(connection, plan.plan_id)
+    items = await store.envelopes(connection, plan.plan_id)
+    check_budget_covers_approved(plan.plan_id, items, {kind: budget_by_year(plan, kind) for kind in BUDGET_LINES})
 
 
 def budget_by_year(plan: OperatingPlan, kind: EnvelopeKind) -> dict[int, Decimal]:

@@ -38,6 +38,7 @@ from ipm_strategy.domain.statements import (
     build_statements,
     define_line,
 )
+from ipm_strategy.service_layer import investments
 from ipm_strategy.service_layer.unit_of_work import SOURCE, writing
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ async def replace_lines(database: Database, plan_id: str, lines: Sequence[LineRe
     async with writing(database) as transaction:
         stored = await _load(transaction.connection, plan_id)
         changed = stored.with_lines(await _entries(transaction.connection, lines))
+        await investments.check_approved_envelopes(transaction.connection, changed)
         await store.save_plan(transaction.connection, changed, previous_version=stored.version)
 
     logger.info("operating plan %s: %s lines entered, version %s", plan_id, len(lines), changed.version)
@@ -109,6 +111,7 @@ async def set_drivers(database: Database, plan_id: str, settings: DriverSettings
     async with writing(database) as transaction:
         stored = await _load(transaction.connection, plan_id)
         changed = stored.with_drivers(settings)
+        await investments.check_approved_envelopes(transaction.connection, changed)
         await store.save_plan(transaction.connection, changed, previous_version=stored.version)
 
     logger.info("operating plan %s: drivers set from FY%s for %s years, version %s", plan_id, settings.base_year,

@@ -79,8 +79,8 @@ async def decide_review(database: Database, review_id: str, *, decision: Decisio
 
     A revise_plan decision may name a proposed operating plan of the review's entity in
     ``revised_plan_id``: the plan is adopted in the same transaction, which publishes its lines and
-    its targets under a new targets version. A retry of the stored decision (same decision, by and
-    reason) returns the review and changes nothing.
+    its targets under a new targets version. A retry of the stored decision (same decision, by, reason
+    and revised_plan_id) returns the review and changes nothing.
     """
     if revised_plan_id is not None and decision != "revise_plan":
         raise InvalidInput(f"revised_plan_id: only a revise_plan decision adopts a plan, not {decision}; "
@@ -88,7 +88,7 @@ async def decide_review(database: Database, review_id: str, *, decision: Decisio
 
     async with writing(database) as transaction:
         stored = await _load(transaction.connection, review_id)
-        if stored.repeats_decision(decision, by, reason):
+        if stored.repeats_decision(decision, by, reason, revised_plan_id):
             logger.info("review %s: decision %s by %s repeated; nothing changed", review_id, decision, by)
             return stored
 

@@ -126,6 +126,36 @@ async def test_invalid_line_names_field(client: httpx.AsyncClient, line: dict[st
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize(("lines", "field"), [
+    # Each amount fits in 18 integer digits, but the assets of FY2024 come to 999999999999999999 × 2.
+    ([{"line": "cash", "fiscal_year": 2024, "amount": "999999999999999999"},
+      {"line": "receivables", "fiscal_year": 2024, "amount": "999999999999999999"}], "lines"),
+    # Receivable days of 10^15 / 10^-20 × 365 = 3.65E+37 are far beyond any amount.
+    ([{"line": "revenue", "fiscal_year": 2024, "amount": "0.00000000000000000001"},
+      {"line": "receivables", "fiscal_year": 2024, "amount": "1000000000000000"}], "lines"),
+])
+async def test_statement_overflow_rejected(client: httpx.AsyncClient, lines: list[dict[str, Any]], field: str) -> None:
+    response = await create(client, lines=lines)
+
+    assert response.status_code == 422
+    assert fields(response) == [field]
+    assert "FY2024" in response.json()["detail"]
+    assert (await client.get("/v1/operating-plans/op-2025/statements")).status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_target_variance_overflow_rejected(client: httpx.AsyncClient) -> None:
+    await create(client, lines=[{"line": "revenue", "fiscal_year": 2024, "amount": "-999999999999999999"}])
+
+    response = await client.put("/v1/operating-plans/op-2025/targets", json={"targets": [
+        {"line": "revenue", "fiscal_year": 2024, "amount": "999999999999999999"}]})
+
+    assert response.status_code == 422
+    assert fields(response) == ["targets"]
+    assert (await client.get("/v1/operating-plans/op-2025/statements")).status_code == 200
+
+
+@pytest.mark.asyncio
 async def test_account_line_takes_statement_from_chart(client: httpx.AsyncClient) -> None:
     account = {"name": "Marketable securities", "account_type": "asset", "direction": "higher_is_better"}
     await client.put("/v1/accounts/securities", json=account)
@@ -242,6 +272,9 @@ async def test_sec_import_and_comparison(client: httpx.AsyncClient) -> None:
     ({"plan_id": "h", "entity_id": "ACME"}, "path"),
     ({"plan_id": "h", "entity_id": "NOPE", "path": APPLE}, "entity_id"),
     ({"plan_id": "h", "entity_id": "ACME", "companyfacts": {"facts": {}}}, "companyfacts"),
+    ({"plan_id": "h", "entity_id": "ACME", "companyfacts": {"facts": {"us-gaap": {"Revenues": {"units": {"USD": [
+        {"start": "2022-10-01", "end": "2023-09-30", "val": "abc", "form": "10-K"}]}}}}}},
+     "companyfacts.facts.us-gaap.Revenues.units.USD[0].val"),
 ])
 async def test_invalid_import_names_field(client: httpx.AsyncClient, body: dict[str, Any], field: str) -> None:
     response = await client.post("/v1/operating-plans/imports/sec", json=body)

@@ -8,7 +8,7 @@ import pytest_asyncio
 from ipm_common.errors import Conflict
 from ipm_common.storage import Database
 from ipm_strategy.service_layer import investments
-from ipm_strategy.service_layer.operating_plans import LineRequest, create_plan
+from ipm_strategy.service_layer.operating_plans import LineRequest, create_plan, replace_lines
 from ipm_strategy.service_layer.organisation import put_entity
 
 
@@ -43,3 +43,20 @@ async def test_approvals_stay_within_budget(plan: Database) -> None:
     assert [(item.envelope_id, item.status) for item in items] == [("A", "approved"), ("B", "rejected"),
                                                                    ("C", "approved")]
     assert capital == {2025: (Decimal(100), Decimal(100), Decimal(0)), 2026: (Decimal(120), Decimal(120), Decimal(0))}
+
+
+@pytest.mark.asyncio
+async def test_budget_below_approved_conflicts(plan: Database) -> None:
+    await ask(plan, "A", [(2025, "60"), (2026, "50")])
+    await investments.approve(plan, "A", by="cfo")
+    lines = [LineRequest("capital_expenditure", 2026, Decimal(120)),
+             LineRequest("operating_expenses", 2025, Decimal(500))]
+
+    with pytest.raises(Conflict) as raised:
+        await replace_lines(plan, "op", [LineRequest("capital_expenditure", 2025, Decimal("59.99")), *lines])
+    # Exactly the approved 60 still covers envelope A.
+    kept = await replace_lines(plan, "op", [LineRequest("capital_expenditure", 2025, Decimal(60)), *lines])
+
+    assert raised.value.reason == "budget_below_approved"
+    assert "FY2025" in str(raised.value)
+    assert kept.version == 2

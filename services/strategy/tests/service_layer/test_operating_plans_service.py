@@ -111,6 +111,17 @@ async def test_revision_is_adopted_as_revised(acme: Database, read_outbox: Outbo
 
 
 @pytest.mark.asyncio
+async def test_plan_without_lines_is_not_adopted(acme: Database, read_outbox: OutboxReader) -> None:
+    await create_plan(acme, plan_id="empty", entity_id="ACME", name="Plan", lines=[])
+
+    with pytest.raises(Conflict) as raised:
+        await adopt_plan(acme, "empty", by="cfo", correlation_id="corr")
+
+    assert raised.value.reason == "plan_empty"
+    assert await events(read_outbox, "ipm.strategy.plan.adopted") == []
+
+
+@pytest.mark.asyncio
 async def test_sec_history_stored_exactly(acme: Database) -> None:
     document = json.loads(APPLE.read_text(encoding="utf-8"))
 

@@ -123,6 +123,20 @@ async def test_second_decision_conflicts(database: Database, read_outbox: Outbox
 
 
 @pytest.mark.asyncio
+async def test_retry_naming_a_revised_plan_conflicts(database: Database, read_outbox: OutboxReader) -> None:
+    # The stored decision adopted no plan, so a retry that names one would report an adoption that never happened.
+    review_id = await open_one(database)
+    await decide_review(database, review_id, decision="revise_plan", by="cfo", reason="wage growth slowed",
+                        correlation_id="d1")
+
+    with pytest.raises(Conflict):
+        await decide_review(database, review_id, decision="revise_plan", by="cfo", reason="wage growth slowed",
+                            correlation_id="d1-retry", revised_plan_id="op-2026")
+
+    assert len(await read_outbox()) == 2
+
+
+@pytest.mark.asyncio
 async def test_unknown_review_not_found(database: Database) -> None:
     with pytest.raises(NotFound):
         await acknowledge_review(database, "no-such-review", by="cfo", comment=None)

@@ -91,6 +91,8 @@ def test_changed_driver_recomputes_consistently() -> None:
 @pytest.mark.parametrize(("name", "value"), [
     ("tax_rate", "1.5"), ("dividend_payout", "-0.1"), ("receivable_days", "-1"), ("revenue_growth", "-1"),
     ("operating_margin", "0.5"),
+    # A gross margin above 1 would need a negative cost of sales, and so negative payables and inventory.
+    ("gross_margin", "1.5"),
 ])
 def test_driver_out_of_range_is_rejected(name: str, value: str) -> None:
     drivers = Drivers(**{**DRIVERS.as_dict(), name: Decimal(value)})
@@ -99,6 +101,22 @@ def test_driver_out_of_range_is_rejected(name: str, value: str) -> None:
         project(BASE, drivers, 1)
 
     assert raised.value.field == f"drivers.{name}"
+
+
+@pytest.mark.parametrize(("name", "value", "years", "fiscal_year"), [
+    # Revenue grows 101-fold a year from 1000 (1000 × 101^n): 1.07E+17 in FY2031 and 1.08E+19 in FY2032.
+    ("revenue_growth", "100", 30, 2032),
+    # Receivables of 1100 × 10^18 / 365 ≈ 3.0E+18 in the first projected year.
+    ("receivable_days", "1000000000000000000", 2, 2025),
+])
+def test_projection_overflow_rejected(name: str, value: str, years: int, fiscal_year: int) -> None:
+    drivers = Drivers(**{**DRIVERS.as_dict(), name: Decimal(value)})
+
+    with pytest.raises(InvalidInput) as raised:
+        project(BASE, drivers, years)
+
+    assert raised.value.field == "drivers"
+    assert f"FY{fiscal_year}" in str(raised.value)
 
 
 def test_base_year_without_revenue_is_rejected() -> None:

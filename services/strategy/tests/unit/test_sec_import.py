@@ -93,3 +93,43 @@ def test_document_without_facts_is_rejected() -> None:
         parse_company_facts({"cik": 1})
 
     assert raised.value.field == "companyfacts"
+
+
+REVENUE_FIELD = "companyfacts.facts.us-gaap.Revenues.units.USD[0]"
+ANNUAL = {"start": "2022-10-01", "end": "2023-09-30", "val": 5, "form": "10-K", "filed": "2023-11-03"}
+
+
+@pytest.mark.parametrize(("fact", "field"), [
+    ({key: value for key, value in ANNUAL.items() if key != "end"}, f"{REVENUE_FIELD}.end"),
+    ({**ANNUAL, "end": "2023-13-45"}, f"{REVENUE_FIELD}.end"),
+    ({**ANNUAL, "start": 20221001}, f"{REVENUE_FIELD}.start"),
+    ({**ANNUAL, "val": None}, f"{REVENUE_FIELD}.val"),
+    ({**ANNUAL, "val": "abc"}, f"{REVENUE_FIELD}.val"),
+    ({**ANNUAL, "val": Decimal("1E+300")}, f"{REVENUE_FIELD}.val"),
+    ({**ANNUAL, "start": "1799-10-01", "end": "1800-09-30"}, f"{REVENUE_FIELD}.end"),
+])
+def test_malformed_fact_names_its_field(fact: dict[str, Any], field: str) -> None:
+    document = {"facts": {"us-gaap": {"Revenues": {"units": {"USD": [fact]}}}}}
+
+    with pytest.raises(InvalidInput) as raised:
+        parse_company_facts(document)
+
+    assert raised.value.field == field
+
+
+@pytest.mark.parametrize("units", [{"USD": 5}, {"USD": {"val": 5}}, []])
+def test_units_of_another_shape_are_rejected(units: Any) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        parse_company_facts({"facts": {"us-gaap": {"Revenues": {"units": units}}}})
+
+    assert raised.value.field is not None
+    assert raised.value.field.startswith("companyfacts.facts.us-gaap.Revenues.units")
+
+
+def test_malformed_quarterly_fact_skipped() -> None:
+    # Only 10-K and 10-K/A facts are read, so a malformed 10-Q fact does not stop the import.
+    document = {"facts": {"us-gaap": {"Revenues": {"units": {"USD": [{"form": "10-Q", "val": None}, ANNUAL]}}}}}
+
+    facts = parse_company_facts(document)
+
+    assert facts.durations["Revenues"] == {date(2023, 9, 30): Decimal(5)}

@@ -100,3 +100,13 @@ def test_undecided_review_is_no_repeat() -> None:
     review, _ = open_review(BREACH, "ipm-performance", AT)
 
     assert review.repeats_decision("keep_plan", "cfo", "one-off refund") is False
+
+
+def test_other_revised_plan_is_no_repeat() -> None:
+    review, _ = open_review(BREACH, "ipm-performance", AT)
+    decided, _ = review.decide("revise_plan", "cfo", "wage growth slowed", AT)
+    adopted = decided.with_revised_plan("op-2026")
+
+    assert decided.repeats_decision("revise_plan", "cfo", "wage growth slowed", "op-2026") is False
+    assert adopted.repeats_decision("revise_plan", "cfo", "wage growth slowed") is False
+    assert adopted.repeats_decision("revise_plan", "cfo", "wage growth slowed", "op-2026") is True
