@@ -18,6 +18,17 @@ BALANCE_CHANNEL = "balance"
 POSTING_CHANNELS = ("http", "kafka")
 
 
+async def lock_entity(connection: AsyncConnection, entity_id: str) -> None:
+    """Hold the entity's reference row until the transaction ends, so its balance batches apply one at a time.
+
+    A batch's flows are differences to the balances held, so two batches computed from the same held
+    versions would both adjust the ledger. PostgreSQL blocks the second batch here until the first
+    commits; SQLite ignores FOR UPDATE but runs one write transaction at a time anyway.
+    """
+    entities = repository.reference.tables.entities
+    await connection.execute(select(entities.c.entity_id).where(entities.c.entity_id == entity_id).with_for_update())
+
+
 async def load_context(connection: AsyncConnection, entity: Entity, lines: Sequence[BalanceLine]) -> BalanceContext:
     """Load what a batch of one entity's balances is checked against."""
     account_ids = sorted({line.account_id for line in lines})

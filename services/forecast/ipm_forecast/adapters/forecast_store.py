@@ -117,9 +117,12 @@ async def bump_driver(connection: AsyncConnection, driver_id: str, name: str | N
         await connection.execute(insert(table).values(driver_id=driver_id, name=name or driver_id, version=1,
                                                       updated_at=utcnow()))
         return 1
-    await connection.execute(update(table).where(table.c.driver_id == driver_id).values(
-        name=name or current.name, version=current.version + 1, updated_at=utcnow()))
-    return current.version + 1
+    # The increment happens in the UPDATE, so concurrent changes on PostgreSQL wait for each other's row lock
+    # and each gets its own version.
+    changes = {"version": table.c.version + 1, "updated_at": utcnow(), **({"name": name} if name else {})}
+    result = await connection.execute(update(table).where(table.c.driver_id == driver_id).values(**changes)
+                                      .returning(table.c.version))
+    return int(result.scalar_one())
 
 
 async def driver_values(connection: AsyncConnection, driver_id: str) -> dict[str, Decimal]:

@@ -226,6 +226,11 @@ accuracy_points = Table(
     Index("ix_accuracy_points_series", "entity_id", "account_id", "cost_centre"),
 )
 
+# At most one active override per series and period, so that concurrent overrides cannot both count.
+Index("uq_overrides_one_active", overrides.c.entity_id, overrides.c.account_id, overrides.c.cost_centre,
+      overrides.c.period, unique=True, sqlite_where=overrides.c.active.is_(True),
+      postgresql_where=overrides.c.active.is_(True))
+
 # --- budget workflow and period balances -------------------------------------------------------
 
 # At most one approved budget version per entity and fiscal year; older approvals are superseded.

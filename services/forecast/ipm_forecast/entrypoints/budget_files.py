@@ -20,6 +20,7 @@ import polars as pl
 from ipm_common.errors import InvalidInput
 from ipm_common.money import parse_amount
 from ipm_common.periods import PeriodKey, fiscal_year_periods
+from ipm_forecast.entrypoints.workbook_cells import check_first_sheet
 from ipm_forecast.service_layer.budget_lines import BudgetLineRequest, check_cents
 from ipm_forecast.service_layer.budget_versions import LinesInput
 
@@ -92,9 +93,12 @@ def read_budget_file(content: bytes, kind: FileKind, fiscal_year: int) -> LinesI
 
 
 def _read_frame(content: bytes, kind: FileKind) -> pl.DataFrame:
+    if kind == "xlsx":
+        _check_first_sheet(content)
     try:
         if kind == "csv":
-            frame = pl.read_csv(io.BytesIO(content), infer_schema=False, n_rows=MAX_ROWS + 1)
+            frame = pl.read_csv(io.BytesIO(content), infer_schema=False, n_rows=MAX_ROWS + 1,
+                                separator=_csv_separator(content))
         else:
             frame = _read_excel(content)
     except Exception as error:
@@ -105,6 +109,30 @@ def _read_frame(content: bytes, kind: FileKind) -> pl.DataFrame:
     if frame.height > MAX_ROWS:
         raise InvalidInput(f"file: more than {MAX_ROWS} rows; split the budget into several files", field="file")
     return frame
+
+
+def _csv_separator(content: bytes) -> str:
+    """Return ";" for a header row separated by semicolons, the CSV that spreadsheets save in many locales."""
+    header = content.split(b"\n", 1)[0]
+    return ";" if b";" in header and b"," not in header else ","
+
+
+def _check_first_sheet(content: bytes) -> None:
+    """Reject error cells and formulas without a stored result, and name an empty first sheet."""
+    # The header and one row more than allowed are enough to reject the file for its length.
+    check = check_first_sheet(content, MAX_ROWS + 2)
+    if check is None:
+        # The reader names the fault of a file that is no .xlsx package.
+        return
+    if check.unusable:
+        errors = [CellError(cell.row, cell.column, f"cell {cell.reference} {cell.message}", "unusable_cell")
+                  for cell in check.unusable]
+        first = errors[0].as_detail()
+        raise InvalidInput(f"file rejected: {len(errors)} invalid cell(s), first {first['message']}",
+                           field=first["field"], details=[error.as_detail() for error in errors])
+    if not check.has_values:
+        raise InvalidInput("file: the first sheet of the workbook is empty; put the budget lines on the first "
+                           "sheet, with the column names in its first row", field="file")
 
 
 def _read_excel(content: bytes) -> pl.DataFrame:

@@ -3,6 +3,7 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ipm_common.errors import InvalidInput, NotFound
@@ -72,7 +73,8 @@ async def upload_lines(budget_id: str, request: Request,
     """Replace every line of a draft from a CSV or .xlsx file: a multipart field "file", or the raw body."""
     content, kind = await _uploaded_file(request)
     current = await budget_versions.get_version(database, budget_id)
-    entered = read_budget_file(content, kind, current.header.fiscal_year)
+    # Reading a large workbook takes a second or more, so it runs in a worker thread, not on the event loop.
+    entered = await run_in_threadpool(read_budget_file, content, kind, current.header.fiscal_year)
     version = await budget_versions.replace_lines(database, budget_id, by=by, entered=entered)
     return BudgetVersionOut.of_version(version)
 

@@ -40,6 +40,7 @@ async def ingest_balances(database: Database, lines: Sequence[BalanceLine], *, b
     async with database.transaction() as transaction:
         connection = transaction.connection
         entity = await _entity(transaction, entity_id)
+        await balance_store.lock_entity(connection, entity_id)
         context = await balance_store.load_context(connection, entity, lines)
         plan = plan_balances(lines, context)
         _raise_for_errors(plan, batch_id)

@@ -72,6 +72,7 @@ async def configure_line(database: Database, series: Series, driver_id: str, sce
         if scenario is not None and scenario not in await forecast_store.scenario_names(connection, driver_id):
             raise NotFound(f"driver {driver_id!r} has no scenario {scenario!r}; "
                            f"PUT /v1/drivers/{driver_id}/scenarios/{scenario} first")
+        await repository.reference.entity(connection, series[0])
         await repository.reference.account(connection, series[1])
         line_version = await forecast_store.replace_driver_line(connection, series, driver_id, scenario,
                                                                 configured_by)

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ipm_common.errors import InvalidInput, NotFound
 from ipm_common.storage import Database
-from ipm_forecast.adapters import forecast_store
+from ipm_forecast.adapters import forecast_store, repository
 from ipm_forecast.adapters.forecast_store import Series
 from ipm_forecast.domain.accuracy import ScoredPoint, measure, measures_by_lag
 from ipm_forecast.domain.diff import PointLayers, diff_points, lineage_reasons
@@ -73,6 +73,9 @@ async def forecast_diff(database: Database, series: Series, from_version: int | 
         if old_version < 1:
             raise InvalidInput(f"from_version: version {new.version} is the first; there is nothing to compare "
                                "it with", field="from_version")
+        if old_version > new.version:
+            raise InvalidInput(f"from_version: version {old_version} is newer than to_version {new.version}; send "
+                               "the older version as from_version", field="from_version")
         old = await forecast_store.forecast_header(connection, series, old_version)
         if old is None:
             raise _no_forecast(series, old_version)
@@ -109,6 +112,7 @@ async def accuracy_report(database: Database, entity_id: str, account_id: str | 
                           lag: int | None) -> dict[str, Any]:
     """Report WAPE and bias per series and for the whole entity, by lag or for one lag."""
     async with database.reading() as connection:
+        await repository.reference.entity(connection, entity_id)
         rows = await forecast_store.accuracy_rows(connection, entity_id, account_id)
     selected = [row for row in rows if lag is None or row.lag == lag]
     series = []

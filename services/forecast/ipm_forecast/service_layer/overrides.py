@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ipm_common.errors import Conflict, InvalidInput, NotFound
+from ipm_common.money import CENT
 from ipm_common.periods import PeriodKey
 from ipm_common.storage import Database, command_transaction, utcnow
 from ipm_forecast.adapters import forecast_store, repository
@@ -55,6 +56,7 @@ async def set_override(database: Database, request: OverrideRequest, *, horizon:
         if await forecast_store.latest_values(transaction.connection, series, period) is None:
             raise NotFound(f"no forecast of {request.entity_id}/{request.account_id} covers {period}; "
                            "an override needs a forecast period of the series")
+        _check_cents(request.value)
         await _check_sign(transaction.connection, request.account_id, request.value)
         record = _record(request.entity_id, request.account_id, request.cost_centre, str(period), request.value,
                          request.author, request.reason, None)
@@ -116,6 +118,13 @@ def _record(entity_id: str, account_id: str, cost_centre: str, period: str, valu
                           top_down_id, True, utcnow())
 
 
+def _check_cents(value: Decimal) -> None:
+    # Forecast values are kept in cents, so an override with a fraction of a cent would publish one.
+    if value != value.quantize(CENT):
+        raise InvalidInput(f"value: {value} has fractions of a cent; round the override to two decimal places",
+                           field="value")
+
+
 async def _check_sign(connection: AsyncConnection, account_id: str, value: Decimal) -> None:
     """Reject a negative override of a line flagged non-negative, which must never publish a negative value."""
     account = await repository.reference.account(connection, account_id)
@@ -134,6 +143,9 @@ async def _leaves(connection: AsyncConnection, hierarchy_name: str, node: str) -
     hierarchy = hierarchies.get(hierarchy_name)
     if hierarchy is None:
         raise NotFound(f"account hierarchy {hierarchy_name!r} not found; GET /v1/reference lists the hierarchies")
+    if node not in hierarchy.nodes:
+        raise InvalidInput(f"node: {node!r} is not a node of hierarchy {hierarchy_name!r}; GET /v1/reference lists "
+                           "its nodes", field="node")
     if not hierarchy.children_of(node):
         raise InvalidInput(f"node: {node!r} has no children in hierarchy {hierarchy_name!r}; override a leaf with "
                            "POST /v1/overrides", field="node")

@@ -3,6 +3,7 @@
 ACME keeps calendar months, so FY2024-P07 is July 2024 and reads the driver value of 2024-07.
 """
 
+import asyncio
 import json
 from decimal import Decimal
 from typing import Any
@@ -383,3 +384,86 @@ async def test_removed_driver_line_drops_effect(client: httpx.AsyncClient, datab
                                   "change": "-16.00", "reasons": ["driver_change"]}
     assert (await client.get("/v1/driver-lines/ACME/tax")).status_code == 404
     assert (await client.delete("/v1/driver-lines/ACME/tax")).status_code == 404
+
+
+async def test_driver_line_of_unknown_entity_not_found(client: httpx.AsyncClient) -> None:
+    await client.put("/v1/drivers/cpi", json={"values": DRIVER})
+
+    response = await client.put("/v1/driver-lines/NOPE/tax", json={"driver_id": "cpi", "configured_by": "a"})
+
+    assert response.status_code == 404
+    assert response.json()["detail"] == "entity 'NOPE' is not registered; register it in the strategy service first"
+    assert (await client.get("/v1/driver-lines/NOPE/tax")).status_code == 404
+
+
+async def test_override_with_fraction_of_cent_rejected(client: httpx.AsyncClient, database: Database) -> None:
+    await post_months(client, "tax", FLAT, "B1")
+    await apply_actuals(database)
+
+    response = await client.post("/v1/overrides", json={
+        "entity_id": "ACME", "account_id": "tax", "period": "2024-08", "value": "80.005", "author": "cfo",
+        "reason": "r"})
+
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("value: 80.005 has fractions of a cent")
+    assert (await forecast(client))["version"] == 1
+
+
+async def test_top_down_on_unknown_node_rejected(client: httpx.AsyncClient, database: Database) -> None:
+    await post_months(client, "tax", FLAT, "B1")
+    await apply_actuals(database)
+
+    response = await client.post("/v1/overrides/top-down", json={
+        "entity_id": "ACME", "hierarchy": "revenue", "node": "totl", "period": "2024-07", "value": "1",
+        "author": "cfo", "reason": "r"})
+
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("node: 'totl' is not a node of hierarchy 'revenue'")
+
+
+async def test_accuracy_of_unknown_entity_not_found(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/accuracy", params={"entity_id": "NOPE"})
+
+    assert response.status_code == 404
+
+
+async def test_concurrent_overrides_leave_one_active(client: httpx.AsyncClient, database: Database) -> None:
+    await post_months(client, "tax", FLAT, "B1")
+    await apply_actuals(database)
+
+    responses = await asyncio.gather(*(client.post("/v1/overrides", json={
+        "entity_id": "ACME", "account_id": "tax", "period": "2024-08", "value": f"{80 + number}.00", "author": "cfo",
+        "reason": f"call {number}"}) for number in range(6)))
+
+    # Each request either replaces the active override or, when another one commits first, gets 409.
+    assert {response.status_code for response in responses} <= {201, 409}, [response.text for response in responses]
+    listed = (await client.get("/v1/overrides", params={"entity_id": "ACME"})).json()
+    active = [item for item in listed if item["active"]]
+    assert len(active) == 1
+    assert values(await forecast(client))["FY2024-P08"] == active[0]["value"]
+
+
+async def test_concurrent_driver_updates_get_distinct_versions(client: httpx.AsyncClient) -> None:
+    await client.put("/v1/drivers/cpi", json={"values": DRIVER})
+
+    responses = await asyncio.gather(*(client.put("/v1/drivers/cpi", json={"values": {"2024-07": f"{120 + number}"}})
+                                       for number in range(6)))
+
+    # Version 1 came first, so the six updates are versions 2 to 7, one each.
+    assert sorted(response.json()["version"] for response in responses) == [2, 3, 4, 5, 6, 7]
+    assert (await client.get("/v1/drivers/cpi")).json()["version"] == 7
+
+
+async def test_diff_in_reverse_order_rejected(client: httpx.AsyncClient, database: Database) -> None:
+    await post_months(client, "tax", FLAT, "B1")
+    await apply_actuals(database)
+    await client.post("/v1/overrides", json={"entity_id": "ACME", "account_id": "tax", "period": "2024-08",
+                                             "value": "80", "author": "cfo", "reason": "r"})
+
+    response = await client.get("/v1/forecasts/ACME/tax/diff", params={"from_version": 2, "to_version": 1})
+
+    # The diff names the trigger and reasons of the newer version, so a reversed pair would misattribute them.
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("from_version: version 2 is newer than to_version 1")
+    same = (await client.get("/v1/forecasts/ACME/tax/diff", params={"from_version": 2, "to_version": 2})).json()
+    assert same["changes"] == []

@@ -1,5 +1,6 @@
 """Period balances and budget versions on a migrated SQLite file and a fresh PostgreSQL database."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import date
@@ -101,6 +102,18 @@ async def test_stale_and_replayed_change_nothing(database: Database) -> None:
     assert (stale.stale, stale.accepted, replay.replayed) == (1, 0, 1)
     assert await totals(database) == {"FY2022-P01": "100"}
     assert len(await outbox(database, "ipm.forecast.actuals.posted")) == 1
+
+
+async def test_concurrent_batches_apply_one_after_another(database: Database) -> None:
+    await ingest_balances(database, [ytd(1, "100"), ytd(3, "400")], batch_id="B0", entity_id="SHOP", channel="http")
+
+    # Six batches revise P02 at once with versions 11 to 16 (YTD 1001 to 1006).
+    await asyncio.gather(*(ingest_balances(database, [ytd(2, f"{1000 + number}", version=10 + number)],
+                                           batch_id=f"B{number}", entity_id="SHOP", channel="http")
+                           for number in range(1, 7)))
+
+    # Version 16 wins: P02 = 1006 − 100 = 906 and P03 = 400 − 1006 = −606, each counted once.
+    assert await totals(database) == {"FY2022-P01": "100", "FY2022-P02": "906", "FY2022-P03": "-606"}
 
 
 async def test_closed_period_rejects_balances(database: Database) -> None:

@@ -1,10 +1,14 @@
 """Budget lines from CSV and Excel files: exact amounts and every invalid cell named by row and column."""
 
 import io
+import zipfile
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import polars as pl
 import pytest
+import xlsxwriter
 
 from ipm_common.errors import InvalidInput
 from ipm_forecast.entrypoints.budget_files import XLSX_TYPE, file_kind, read_budget_file
@@ -114,3 +118,86 @@ def test_unsupported_file_kind_rejected() -> None:
         file_kind("application/pdf", "plan.pdf")
 
     assert raised.value.field == "file"
+
+
+def test_semicolon_separated_csv_read() -> None:
+    entered = read_budget_file(b"line;cost_centre;annual\ntax;north;1200.10\n", "csv", 2024)
+
+    assert [(line.line, line.cost_centre, line.annual) for line in entered.lines] == [
+        ("tax", "north", Decimal("1200.10"))]
+
+
+def test_semicolon_csv_with_decimal_comma_rejected() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        read_budget_file(b"line;annual\ntax;1200,10\n", "csv", 2024)
+
+    assert raised.value.details[0]["field"] == "rows[2].annual"
+
+
+def workbook(write_cells: Callable[[Any], None]) -> bytes:
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
+        write_cells(book.add_worksheet())
+    return buffer.getvalue()
+
+
+def test_xlsx_error_cell_rejected() -> None:
+    def cells(sheet: Any) -> None:
+        sheet.write_row(0, 0, ["line", "P01", "P02"])
+        sheet.write(1, 0, "tax")
+        sheet.write_formula(1, 1, "=1/0", None, "#DIV/0!")
+        sheet.write_number(1, 2, 20)
+
+    # Read as an empty cell, the error would leave P01 at zero.
+    with pytest.raises(InvalidInput) as raised:
+        read_budget_file(workbook(cells), "xlsx", 2024)
+
+    assert raised.value.details[0]["field"] == "rows[2].B"
+    assert "#DIV/0!" in raised.value.details[0]["message"]
+
+
+def test_xlsx_formula_without_computed_value_rejected() -> None:
+    def cells(sheet: Any) -> None:
+        sheet.write_row(0, 0, ["line", "annual"])
+        sheet.write(1, 0, "tax")
+        sheet.write_formula(1, 1, "=100*12")
+
+    # The writer stored 0 for the formula and asked Excel to recalculate on opening, so 0 is not 1200.
+    with pytest.raises(InvalidInput) as raised:
+        read_budget_file(workbook(cells), "xlsx", 2024)
+
+    assert raised.value.details[0]["field"] == "rows[2].B"
+    assert "recalculate" in raised.value.details[0]["message"]
+
+
+def test_xlsx_empty_first_sheet_named() -> None:
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
+        book.add_worksheet("Notes")
+        book.add_worksheet("Budget").write_row(0, 0, ["line", "annual"])
+
+    with pytest.raises(InvalidInput) as raised:
+        read_budget_file(buffer.getvalue(), "xlsx", 2024)
+
+    assert str(raised.value).startswith("file: the first sheet of the workbook is empty")
+
+
+def test_xlsx_formula_with_stored_result_read() -> None:
+    def cells(sheet: Any) -> None:
+        sheet.write_row(0, 0, ["line", "annual", "P01", "P02"])
+        sheet.write(1, 0, "tax")
+        sheet.write_formula(1, 1, "=C2+D2", None, 30)
+        sheet.write_row(1, 2, [10, 20])
+
+    # Excel stores each formula's result and no request to recalculate; the writer's request is removed here.
+    source = zipfile.ZipFile(io.BytesIO(workbook(cells)))
+    saved = io.BytesIO()
+    with zipfile.ZipFile(saved, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            target.writestr(item, content.replace(b' fullCalcOnLoad="1"', b"") if item.filename == "xl/workbook.xml"
+                            else content)
+
+    entered = read_budget_file(saved.getvalue(), "xlsx", 2024)
+
+    assert entered.lines[0].annual == Decimal(30)

@@ -45,9 +45,32 @@ def test_top_down_allocation_exact_to_cent() -> None:
     assert sum(parts.values()) == D("100.00")
 
 
-def test_top_down_uses_absolute_values() -> None:
-    # Weights |−30| and 10: 75 % and 25 % of 200 are 150 and 50.
-    assert allocate_top_down(D(200), {"cost": D(-30), "fee": D(10)}) == {"cost": D("150.00"), "fee": D("50.00")}
+def test_top_down_keeps_sign_of_each_leaf() -> None:
+    # Gross 40 and returns −10 make a node of 30; setting it to 100 scales every leaf by 100 / 30:
+    # gross 133.33… and returns −33.33…, so the returns stay negative and the parts still sum to 100.00.
+    parts = allocate_top_down(D("100.00"), {"gross": D(40), "returns": D(-10)})
+
+    assert parts == {"gross": D("133.33"), "returns": D("-33.33")}
+
+
+def test_top_down_of_negative_leaves_keeps_their_sign() -> None:
+    # Weights |−30| and |−10|: 75 % and 25 % of −200 are −150 and −50.
+    assert allocate_top_down(D(-200), {"a": D(-30), "b": D(-10)}) == {"a": D("-150.00"), "b": D("-50.00")}
+
+
+def test_top_down_against_node_sign_rejected() -> None:
+    # The node is 40 − 10 = 30; a value of −100 would turn every leaf's sign.
+    with pytest.raises(InvalidInput, match="opposite sign"):
+        allocate_top_down(D(-100), {"gross": D(40), "returns": D(-10)})
+
+
+def test_top_down_on_leaves_netting_to_zero_rejected() -> None:
+    with pytest.raises(InvalidInput, match="net to zero"):
+        allocate_top_down(D(100), {"gross": D(10), "returns": D(-10)})
+
+
+def test_top_down_on_zero_leaves_shares_equally() -> None:
+    assert allocate_top_down(D("0.03"), {"a": D(0), "b": D(0)}) == {"a": D("0.02"), "b": D("0.01")}
 
 
 def test_top_down_rejects_fractions_of_cent() -> None:
