@@ -16,10 +16,11 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
-from sqlalchemy.exc import OperationalError
 
+from ipm_common import fault_points
 from ipm_common.errors import PoisonMessage, TransientError
 from ipm_common.messaging import BatchHandler, ConsumedMessage, MessageHandler, MessagePublisher
+from ipm_common.storage import database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,7 @@ class KafkaConsumerLoop:
                     self._consumer.seek(partition, message.offset)
                     break
                 next_offset = message.offset + 1
+                fault_points.reached("consumer.after_db_commit")
         finally:
             # Also on cancellation: a stopping consumer commits what it finished.
             if next_offset is not None:
@@ -154,6 +156,7 @@ class KafkaConsumerLoop:
                 return
 
         self.processed += len(messages) - len(poisoned)
+        fault_points.reached("consumer.after_db_commit")
         for partition, records in batches.items():
             await self._commit(partition, records[-1].offset + 1)
 
@@ -172,10 +175,10 @@ class KafkaConsumerLoop:
             await self._handler(message)
         except PoisonMessage as error:
             await self._dead_letter(message, error, error.reason)
-        except (TransientError, OperationalError, KafkaError, OSError) as error:
-            await self._back_off(message, error, attempt_key, retry_forever=True)
-            return False
         except Exception as error:
+            if isinstance(error, TransientError | KafkaError | OSError) or database_unavailable(error):
+                await self._back_off(message, error, attempt_key, retry_forever=True)
+                return False
             # A handler bug must not stop the partition forever.
             if self._attempts.get(attempt_key, 0) + 1 >= self.settings.max_attempts:
                 logger.exception(

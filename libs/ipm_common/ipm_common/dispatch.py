@@ -41,6 +41,7 @@ class EventDispatcher:
         envelope = decode(message.value)
         handler = self._handlers.get(envelope.type)
         if handler is None:
+            _check_known_type(envelope)
             logger.debug("%s skips %s %s", self.consumer, envelope.type, envelope.id)
             return
 
@@ -61,6 +62,15 @@ class EventDispatcher:
             self.consumer, envelope.type, envelope.id, envelope.correlationid,
             message.topic, message.partition, message.offset,
         )
+
+
+def _check_known_type(envelope: Envelope) -> None:
+    """Raise ``PoisonMessage`` for an event type that is in no catalogue, so that it is dead-lettered.
+
+    A consumer skips catalogued types it has no handler for, since topics carry several types.
+    """
+    if envelope.type not in CATALOGUE:
+        raise PoisonMessage(f"unknown event type {envelope.type!r}", reason="unknown_type")
 
 
 def parse_data(envelope: Envelope) -> EventData:
@@ -140,6 +150,8 @@ class BatchEventDispatcher:
                 envelope = decode(message.value)
                 if envelope.type in self._handlers:
                     parsed.append((envelope, parse_data(envelope)))
+                else:
+                    _check_known_type(envelope)
             except PoisonMessage as error:
                 poisoned.append((message, error))
 

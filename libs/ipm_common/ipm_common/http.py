@@ -15,9 +15,10 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ipm_common.errors import Conflict, InvalidInput, IPMError, MissingRate, NotFound, PeriodClosed
+from ipm_common.storage import database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": details}, status_code=422)
 
     async def on_database_error(request: Request, error: Exception) -> JSONResponse:
+        if isinstance(error, IntegrityError):
+            # Two requests wrote the same key at once, such as one batch sent twice in parallel.
+            logger.warning("%s %s conflicted with a concurrent request: %s", request.method, request.url.path,
+                           error)
+            return JSONResponse({"detail": "another request changed the same records at the same time; retry "
+                                           "the request", "reason": "concurrent_update"}, status_code=409)
+        if not database_unavailable(error):
+            logger.error("%s %s failed", request.method, request.url.path, exc_info=error)
+            return JSONResponse({"detail": "internal error"}, status_code=500)
         logger.error("%s %s failed, database unavailable: %s", request.method, request.url.path, error)
         return JSONResponse({"detail": "the database is unavailable; retry later"}, status_code=503,
                             headers={"Retry-After": "5"})
@@ -105,8 +115,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IPMError, on_ipm_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     # Library errors that mean "not now" rather than "bad request" become 503 at this one boundary.
-    app.add_exception_handler(OperationalError, on_database_error)
-    app.add_exception_handler(InterfaceError, on_database_error)
+    app.add_exception_handler(DBAPIError, on_database_error)
 
 
 def _validation_detail(item: Mapping[str, Any]) -> dict[str, str]:

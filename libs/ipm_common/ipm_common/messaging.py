@@ -21,6 +21,8 @@ from ipm_common.errors import PoisonMessage
 logger = logging.getLogger(__name__)
 
 Headers = Sequence[tuple[str, bytes]]
+# (topic, key, value) or (topic, key, value, headers).
+OutgoingMessage = tuple[str, str, bytes] | tuple[str, str, bytes, Headers]
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ BatchHandler = Callable[[Sequence[ConsumedMessage]], Awaitable[Sequence[tuple[Co
 class MessagePublisher(Protocol):
     async def send(self, topic: str, key: str, value: bytes, headers: Headers = ()) -> None: ...
 
-    async def send_many(self, messages: Sequence[tuple[str, str, bytes]]) -> None: ...
+    async def send_many(self, messages: Sequence[OutgoingMessage]) -> None: ...
 
 
 class KafkaPublisher:
@@ -69,11 +71,13 @@ class KafkaPublisher:
     async def send(self, topic: str, key: str, value: bytes, headers: Headers = ()) -> None:
         await self._producer.send_and_wait(topic, value, key=key.encode("utf-8"), headers=list(headers))
 
-    async def send_many(self, messages: Sequence[tuple[str, str, bytes]]) -> None:
+    async def send_many(self, messages: Sequence[OutgoingMessage]) -> None:
         """Send in order and wait until the broker acknowledged all of them."""
-        futures = [
-            await self._producer.send(topic, value, key=key.encode("utf-8")) for topic, key, value in messages
-        ]
+        futures = []
+        for message in messages:
+            topic, key, value = message[:3]
+            headers = list(message[3]) if len(message) == 4 else None
+            futures.append(await self._producer.send(topic, value, key=key.encode("utf-8"), headers=headers))
         await asyncio.gather(*futures)
 
 
@@ -144,9 +148,9 @@ class InMemoryBus:
         for handler in list(self.handlers.get(topic, ())):
             await handler(message)
 
-    async def send_many(self, messages: Sequence[tuple[str, str, bytes]]) -> None:
-        for topic, key, value in messages:
-            await self.send(topic, key, value)
+    async def send_many(self, messages: Sequence[OutgoingMessage]) -> None:
+        for message in messages:
+            await self.send(*message)
 
     def messages(self, topic: str) -> list[ConsumedMessage]:
         return [message for message in self.log if message.topic == topic]

@@ -5,14 +5,17 @@ unpublished, so the relay sends it again after restart. Consumers drop the dupli
 """
 
 import asyncio
+import json
 import logging
+from typing import Any
 
 from aiokafka.errors import KafkaError
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import OperationalError
 
-from ipm_common.messaging import MessagePublisher
-from ipm_common.storage import Database, utcnow
+from ipm_common import fault_points
+from ipm_common.events import CATALOGUE, message_headers
+from ipm_common.messaging import MessagePublisher, OutgoingMessage
+from ipm_common.storage import Database, database_unavailable, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -47,19 +50,25 @@ class OutboxRelay:
                 if await self.publish_pending() < self._batch_size:
                     return
                 failures = 0
-            except (KafkaError, OSError, OperationalError) as error:
+            except Exception as error:
                 # The rows stay unpublished and are sent again once the broker or the database
-                # is back.
+                # is back. Any other error is retried too, because a stopped relay strands every
+                # later event.
                 failures += 1
                 delay = min(5.0, 0.1 * 2 ** min(failures, 6))
-                logger.warning("outbox publish failed (attempt %s), retrying in %.1f s: %s", failures, delay, error)
+                if isinstance(error, KafkaError | OSError) or database_unavailable(error):
+                    logger.warning("outbox publish failed (attempt %s), retrying in %.1f s: %s", failures, delay,
+                                   error)
+                else:
+                    logger.exception("outbox publish failed unexpectedly (attempt %s), retrying in %.1f s",
+                                     failures, delay)
                 await asyncio.sleep(delay)
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished rows; return how many were sent."""
         outbox = self._database.outbox
         query = (
-            select(outbox.c.position, outbox.c.topic, outbox.c.key, outbox.c.payload)
+            select(outbox.c.position, outbox.c.event_type, outbox.c.topic, outbox.c.key, outbox.c.payload)
             .where(outbox.c.published_at.is_(None))
             .order_by(outbox.c.position)
             .limit(self._batch_size)
@@ -71,7 +80,8 @@ class OutboxRelay:
 
         # NOTE: two relays over one database may both send a row before either marks it. The
         # consumers' inbox drops the second copy, so this costs a duplicate message, not a count.
-        await self._publisher.send_many([(row.topic, row.key, row.payload.encode("utf-8")) for row in rows])
+        await self._publisher.send_many([_message(row) for row in rows])
+        fault_points.reached("relay.after_send")
 
         positions = [row.position for row in rows]
         async with self._database.transaction(wake_relay=False) as transaction:
@@ -90,3 +100,13 @@ class OutboxRelay:
             count = await connection.execute(
                 select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
             return int(count.scalar_one())
+
+
+def _message(row: Any) -> OutgoingMessage:
+    """Build the message of one outbox row, with headers only for event types whose spec names some."""
+    value = row.payload.encode("utf-8")
+    spec = CATALOGUE.get(row.event_type)
+    if spec is None or not spec.headers:
+        return (row.topic, row.key, value)
+    data = json.loads(row.payload).get("data") or {}
+    return (row.topic, row.key, value, message_headers(row.event_type, data))

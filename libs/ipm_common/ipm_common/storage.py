@@ -29,10 +29,11 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from ipm_common import fault_points
 from ipm_common.envelope import Envelope, encode
 from ipm_common.errors import Conflict
 
@@ -66,6 +67,27 @@ class MoneyType(TypeDecorator[Decimal]):
         if value is None:
             return None
         return value if isinstance(value, Decimal) else Decimal(value)
+
+
+# SQLSTATE classes of errors that pass by themselves: 08 connection exception, 53 insufficient
+# resources, 57 operator intervention (a server shutting down, or "cannot connect now" while it starts).
+_UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Tell whether a database error means the database is unreachable or restarting, not that the request is wrong.
+
+    PostgreSQL reports a restart as errors of several classes, and asyncpg passes some of them on
+    as plain ``DBAPIError`` rather than ``OperationalError``, so the SQLSTATE decides.
+    """
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    state = getattr(error.orig, "sqlstate", None)
+    return isinstance(state, str) and state[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
 
 
 def utcnow() -> datetime:
@@ -119,6 +141,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if fault_points.sqlite_max_pages is not None:
+            cursor.execute(f"PRAGMA max_page_count={fault_points.sqlite_max_pages}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -157,6 +181,7 @@ class Database:
             async with self._write_lock, self.engine.begin() as connection:
                 yield Transaction(connection, self)
         if wake_relay:
+            fault_points.reached("storage.after_commit")
             self.committed.set()
 
     @asynccontextmanager
