@@ -1,4 +1,4 @@
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from ipm_common.settings import ServiceSettings
@@ -11,3 +11,5 @@ class PerformanceSettings(ServiceSettings):
 
     database_url: SecretStr = SecretStr("sqlite+aiosqlite:///./data/performance.db")
     port: int = 8104
+    fx_base_currency: str = Field("USD", pattern="^[A-Z]{3}$",
+                                  description="currency through which report exchange rates are triangulated")

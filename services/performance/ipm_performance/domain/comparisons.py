@@ -15,6 +15,8 @@ class Comparison(StrEnum):
     ACTUAL_VS_BUDGET_YTD = "actual_vs_budget_ytd"
     OUTLOOK_VS_BUDGET = "outlook_vs_budget"
     OUTLOOK_VS_TARGET = "outlook_vs_target"
+    # A cost centre's own full-year projection against its budget, such as a department's spending.
+    PROJECTION_VS_BUDGET = "projection_vs_budget"
 
     @property
     def is_outlook(self) -> bool:

@@ -1,23 +1,19 @@
-"""The performance service's HTTP API: variances, outlooks, alerts, alert rules, inputs and a summary."""
+"""The performance service's HTTP API: variances, outlooks, inputs and a summary; alerts are in ``alerts_api``."""
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
 
-from ipm_common.errors import NotFound
 from ipm_common.http import ExactJSONRoute
 from ipm_common.money import Money
 from ipm_common.runtime import get_database
 from ipm_common.storage import Database
 from ipm_performance.adapters import queries
-from ipm_performance.domain.alerts import AlertStatus
 from ipm_performance.domain.comparisons import Comparison, VarianceLine
-from ipm_performance.domain.rules import AlertRule, RuleName, threshold_text
 from ipm_performance.service_layer import queries as read_models
-from ipm_performance.service_layer.rules import update_rule
 
 router = APIRouter(prefix="/v1", route_class=ExactJSONRoute, tags=["performance"])
 
@@ -44,51 +40,6 @@ class VarianceOut(BaseModel):
     figures_version: int
     evaluations: int | None = None
     evaluated_at: datetime | None = None
-
-
-class AlertOut(BaseModel):
-    alert_id: str
-    status: AlertStatus
-    entity_id: str
-    line: str
-    period: str
-    comparison: Comparison
-    rule: str
-    severity: str
-    value: Money
-    comparator: Money
-    variance: Money
-    variance_pct: Money | None
-    threshold: str
-    phasing: str
-    figures_version: int
-    opens_review: bool
-    review_requested: bool
-    changes: int
-    raised_at: datetime
-    updated_at: datetime
-    resolved_at: datetime | None
-
-
-class RuleOut(BaseModel):
-    rule: RuleName
-    pct: Money = Field(description="band as a fraction of the comparator: 0.05 is 5 %")
-    absolute: Money
-    scope: Literal["both", "unfavourable"]
-    severity: Literal["info", "warning", "critical"]
-    opens_review: bool
-    threshold: str
-    updated_at: datetime | None = Field(description="when the settings were stored; null while the defaults apply")
-
-
-class RuleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    pct: Money = Field(description="band as a fraction of the comparator: 0.05 is 5 %; at most 1")
-    absolute: Money = Field(description="band as an amount in the entity's functional currency")
-    scope: Literal["both", "unfavourable"] = "both"
-    severity: Literal["info", "warning", "critical"]
-    opens_review: bool
 
 
 OUTLOOK_COMPARED = ("null unless the fiscal year is the one of the entity's latest forecast origin and every leaf's "
@@ -169,40 +120,6 @@ async def list_outlooks(database: DatabaseDependency, entity_id: EntityQuery,
     return OutlooksOut(entity_id=entity_id, fiscal_year=fiscal_year, lines=[_outlook_out(line) for line in lines])
 
 
-@router.get("/alerts", response_model=list[AlertOut])
-async def list_alerts(database: DatabaseDependency, entity_id: str | None = None, status: AlertStatus | None = None,
-                      rule: RuleName | None = None) -> list[AlertOut]:
-    """List alerts, the most recently changed first, filtered by entity, status and rule."""
-    async with database.reading() as connection:
-        rows = await queries.list_alerts(connection, entity_id=entity_id, status=status.value if status else None,
-                                         rule=rule.value if rule else None)
-    return [AlertOut.model_validate(row._asdict()) for row in rows]
-
-
-@router.get("/alerts/{alert_id}", response_model=AlertOut)
-async def get_alert(database: DatabaseDependency, alert_id: Annotated[str, Path(max_length=64)]) -> AlertOut:
-    """Show one alert."""
-    async with database.reading() as connection:
-        row = await queries.get_alert(connection, alert_id)
-    if row is None:
-        raise NotFound(f"alert {alert_id!r} does not exist; list alerts with GET /v1/alerts")
-    return AlertOut.model_validate(row._asdict())
-
-
-@router.get("/rules", response_model=list[RuleOut])
-async def list_rules(database: DatabaseDependency) -> list[RuleOut]:
-    """List the alert rules with the band, severity and review flag in force."""
-    return [_rule_out(rule, updated_at) for rule, updated_at in await read_models.rules_in_force(database)]
-
-
-@router.put("/rules/{rule}", response_model=RuleOut)
-async def put_rule(database: DatabaseDependency, rule: str, body: RuleIn) -> RuleOut:
-    """Set an alert rule's band, severity and review flag; they apply from the next evaluation."""
-    updated, updated_at = await update_rule(database, rule, pct=body.pct, absolute=body.absolute,
-                                            scope=body.scope, severity=body.severity, opens_review=body.opens_review)
-    return _rule_out(updated, updated_at)
-
-
 @router.get("/inputs", response_model=InputsOut)
 async def get_inputs(database: DatabaseDependency, entity_id: EntityQuery) -> InputsOut:
     """Count the inputs that arrived for an entity: targets, budget lines, ledger periods and forecasts."""
@@ -232,12 +149,6 @@ async def get_summary(database: DatabaseDependency, entity_id: EntityQuery) -> S
 
 
 # --- mapping -----------------------------------------------------------------------------------
-
-
-def _rule_out(rule: AlertRule, updated_at: datetime | None) -> RuleOut:
-    return RuleOut(rule=rule.name, pct=rule.band.pct, absolute=rule.band.absolute, scope=rule.band.scope,
-                   severity=rule.severity, opens_review=rule.opens_review, threshold=threshold_text(rule.band),
-                   updated_at=updated_at)
 
 
 def _variance_out(line: VarianceLine | None) -> VarianceOut | None:

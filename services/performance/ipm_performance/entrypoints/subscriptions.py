@@ -13,6 +13,9 @@ from ipm_common.events import (
     SPEC_BY_MODEL,
     AccountDefined,
     ActualsPosted,
+    BenefitsChanged,
+    BenefitsPlanned,
+    BenefitsRealised,
     BudgetApproved,
     EntityRegistered,
     EventData,
@@ -23,10 +26,10 @@ from ipm_common.events import (
 )
 from ipm_common.storage import Database, Transaction
 from ipm_performance.adapters.repository import reference_store
-from ipm_performance.service_layer import actuals, forecasts, handlers
+from ipm_performance.service_layer import actuals, benefits, forecasts, handlers
 
 CONSUMER = "ipm-performance"
-TOPICS = (Topics.REFERENCE, Topics.TARGETS, Topics.BUDGETS, Topics.ACTUALS, Topics.FORECASTS)
+TOPICS = (Topics.REFERENCE, Topics.TARGETS, Topics.BUDGETS, Topics.ACTUALS, Topics.FORECASTS, Topics.BENEFITS)
 
 
 def _event_type(model: type[EventData]) -> str:
@@ -41,6 +44,9 @@ HANDLERS: dict[str, EventHandler] = {
     _event_type(BudgetApproved): handlers.on_budget_approved,
     _event_type(ActualsPosted): handlers.on_actuals_posted,
     _event_type(ForecastRerolled): handlers.on_forecast_rerolled,
+    _event_type(BenefitsPlanned): benefits.on_benefits_planned,
+    _event_type(BenefitsChanged): benefits.on_benefits_planned,
+    _event_type(BenefitsRealised): benefits.on_benefits_realised,
 }
 
 

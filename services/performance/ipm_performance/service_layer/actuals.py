@@ -7,7 +7,7 @@ event is the same unit with one item, so both dispatch paths share this code and
 """
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -149,6 +149,8 @@ async def _plan(evaluator: Evaluator, results: list[AppliedActuals]) -> Evaluati
     # re-evaluate every node above the account as well.
     late = await batches.evaluated_batches(connection, {result.data.batch_id for result in results})
     for result in results:
+        if _waits_for_barrier(result, late):
+            continue
         lines = {result.data.account_id}
         if result.data.batch_id in late:
             lines |= (await evaluator.tree()).ancestors_of(result.data.account_id)
@@ -157,13 +159,23 @@ async def _plan(evaluator: Evaluator, results: list[AppliedActuals]) -> Evaluati
 
     forecasts = await ledger.stored_forecasts(connection, {result.series for result in results})
     for result in results:
-        _plan_waiting_outlook(plan, result, forecasts.get(result.series))
+        if not _waits_for_barrier(result, late):
+            _plan_waiting_outlook(plan, result, forecasts.get(result.series))
 
     # The last result of a series carries its newest version. A released batch takes the unit's last correlation id.
     held_versions = {result.series: result.version_after for result in results}
     for batch_id in await batches.release_waiting_series(connection, held_versions):
         plan.check_batch(batch_id, results[-1].envelope.correlationid)
     return plan
+
+
+def _waits_for_barrier(result: AppliedActuals, late: Collection[str]) -> bool:
+    """Tell whether a series is compared only at its batch's barrier.
+
+    The series of one account's cost centres arrive as separate events of one batch, and the
+    account's line sums them, so comparing the line on each arrival would judge part of the batch.
+    """
+    return bool(result.data.cost_centre) and result.data.batch_id not in late
 
 
 def _plan_waiting_outlook(plan: EvaluationPlan, result: AppliedActuals, forecast: StoredForecast | None) -> None:

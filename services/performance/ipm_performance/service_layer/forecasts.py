@@ -14,7 +14,7 @@ from ipm_common.envelope import Envelope
 from ipm_common.events import ForecastRerolled
 from ipm_common.periods import PeriodKey
 from ipm_common.storage import Transaction, utcnow
-from ipm_performance.adapters import batches, ledger
+from ipm_performance.adapters import batches, ledger, report_store
 from ipm_performance.adapters.batches import SeriesEntry
 from ipm_performance.adapters.ledger import SeriesId, StoredForecast, series_of
 from ipm_performance.service_layer.actuals import OUTLOOKS, series_counts
@@ -43,6 +43,8 @@ async def apply_forecasts(transaction: Transaction, items: Sequence[Item]) -> No
 
     await ledger.replace_forecasts(connection, [_forecast_row(data, now) for _, data in newest.values()],
                                    [row for _, data in newest.values() for row in _point_rows(data)])
+    # Every version is kept, a late older one too, because reports compare with forecasts made earlier.
+    await report_store.add_forecast_versions(connection, [row for data in events for row in _history_rows(data)])
 
     years = {(data.batch_id, data.entity_id, PeriodKey.parse(data.origin).fiscal_year) for data in events}
     await batches.note_batches(connection, series_counts(events), {(data.batch_id, data.entity_id) for data in events},
@@ -102,6 +104,13 @@ def _point_rows(data: ForecastRerolled) -> list[dict[str, Any]]:
                      "baseline": point.baseline, "benefits": point.benefits, "value": point.value, "p10": point.p10,
                      "p90": point.p90})
     return rows
+
+
+def _history_rows(data: ForecastRerolled) -> list[dict[str, Any]]:
+    origin = str(PeriodKey.parse(data.origin))
+    return [{"entity_id": data.entity_id, "account_id": data.account_id, "cost_centre": data.cost_centre or "",
+             "version": data.version, "period": str(PeriodKey.parse(point.period)), "origin": origin,
+             "value": point.value, "benefits": point.benefits} for point in data.points]
 
 
 def _log_forecast(data: ForecastRerolled, newer: bool, held_version: int) -> None:

@@ -1,16 +1,14 @@
-"""Read models that need the domain: full-year outlooks per line and the rules in force."""
+"""Read models that need the domain: full-year outlooks per line."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 from ipm_common.storage import Database
 from ipm_common.variance import Direction
-from ipm_performance.adapters import repository, results
+from ipm_performance.adapters import repository
 from ipm_performance.domain.comparisons import OUTLOOK_COMPARISONS, Comparison, VarianceLine
 from ipm_performance.domain.evaluation import evaluate_line, lines_of_entity
 from ipm_performance.domain.figures import Outlook, Target
-from ipm_performance.domain.rules import AlertRule
 
 
 @dataclass(frozen=True)
@@ -55,11 +53,3 @@ async def outlooks(database: Database, entity_id: str, fiscal_year: int) -> list
             versus_target=by_comparison.get(Comparison.OUTLOOK_VS_TARGET),
         ))
     return found
-
-
-async def rules_in_force(database: Database) -> list[tuple[AlertRule, datetime | None]]:
-    """List every rule with the time its settings were stored, or None while it runs on its defaults."""
-    async with database.reading() as connection:
-        rules = await results.load_rules(connection)
-        configured = await results.configured_rules(connection)
-    return [(rule, configured.get(name)) for name, rule in sorted(rules.items())]

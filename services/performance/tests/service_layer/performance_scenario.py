@@ -98,8 +98,9 @@ def budget(version: int = 1, wage_monthly: str = "6000000") -> BudgetApproved:
 
 
 def actuals(account: str, monthly: dict[int, str], *, ledger_version: int = 1, batch_id: str = "batch-1",
-            series_count: int = 2, source_prefix: str | None = None, fiscal_year: int = FY) -> ActualsPosted:
-    prefix = source_prefix or f"{batch_id}-{account}"
+            series_count: int = 2, source_prefix: str | None = None, fiscal_year: int = FY,
+            cost_centre: str | None = None) -> ActualsPosted:
+    prefix = source_prefix or "-".join(part for part in (batch_id, account, cost_centre) if part)
     postings = tuple(
         PostedLine(source_id=f"{prefix}-{number}", period=period(number, fiscal_year), posting_date=date(2024, 1, 15),
                    amount=Decimal(amount), ledger_amount=-Decimal(amount), currency="USD")
@@ -107,8 +108,8 @@ def actuals(account: str, monthly: dict[int, str], *, ledger_version: int = 1, b
     )
     balances = tuple(PeriodBalance(period=period(number, fiscal_year), amount=Decimal(amount),
                                    ledger_version=ledger_version) for number, amount in monthly.items())
-    return ActualsPosted(entity_id=ENTITY, account_id=account, currency="USD", batch_id=batch_id,
-                         batch_series_count=series_count, postings=postings, balances=balances)
+    return ActualsPosted(entity_id=ENTITY, account_id=account, cost_centre=cost_centre, currency="USD",
+                         batch_id=batch_id, batch_series_count=series_count, postings=postings, balances=balances)
 
 
 def first_half(amount: str) -> dict[int, str]:
@@ -117,13 +118,14 @@ def first_half(amount: str) -> dict[int, str]:
 
 def forecast(account: str, monthly: str, *, version: int = 1, origin: int = 6, batch_id: str = "batch-1",
              series_count: int = 2, ledger_version: int = 1, fiscal_year: int = FY,
-             horizon: int | None = None) -> ForecastRerolled:
+             horizon: int | None = None, cost_centre: str | None = None) -> ForecastRerolled:
     """Forecast ``monthly`` for every period after the origin: to the year's end, or ``horizon`` periods."""
     start = PeriodKey(fiscal_year, origin)
     months = 12 - origin if horizon is None else horizon
     points = tuple(ForecastPoint(period=str(start.shift(step)), baseline=Decimal(monthly), value=Decimal(monthly),
                                  p10=Decimal(monthly), p90=Decimal(monthly)) for step in range(1, months + 1))
-    return ForecastRerolled(entity_id=ENTITY, account_id=account, forecast_id=f"{account}-{version}",
+    return ForecastRerolled(entity_id=ENTITY, account_id=account, cost_centre=cost_centre,
+                            forecast_id=f"{account}-{cost_centre or ''}-{version}",
                             version=version, origin=str(start), method="seasonal_naive", clamped=False,
                             ledger_version=ledger_version, batch_id=batch_id, batch_series_count=series_count,
                             points=points)

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from ipm_common.http import install_error_handlers
 from ipm_common.runtime import get_database
 from ipm_common.storage import Database
+from ipm_performance.entrypoints import alerts_api
 from ipm_performance.entrypoints.api import router
 
 from .performance_scenario import ENTITY, WAGE_TARGET_ALERT, Feed, actuals, first_half, forecast, run_first_batch
@@ -20,6 +21,7 @@ from .performance_scenario import ENTITY, WAGE_TARGET_ALERT, Feed, actuals, firs
 async def client(database: Database) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
     app.include_router(router)
+    app.include_router(alerts_api.router)
     install_error_handlers(app)
     app.dependency_overrides[get_database] = lambda: database
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://performance") as client:
@@ -63,14 +65,23 @@ async def test_rule_update_keeps_json_numbers_exact(client: httpx.AsyncClient) -
 
 @pytest.mark.asyncio
 async def test_unknown_rule_is_404(client: httpx.AsyncClient) -> None:
+    shown = await client.get("/v1/rules/spending_spike")
+    deleted = await client.delete("/v1/rules/spending_spike")
+
+    assert shown.status_code == 404
+    assert shown.json()["detail"] == "rule 'spending_spike' does not exist; list the rules with GET /v1/rules"
+    assert deleted.status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_new_rule_without_comparisons_is_422(client: httpx.AsyncClient) -> None:
     body = {"pct": "0.1", "absolute": "1", "severity": "info", "opens_review": False}
 
     response = await client.put("/v1/rules/spending_spike", json=body)
 
-    assert response.status_code == 404
-    assert response.json()["detail"] == (
-        "rule 'spending_spike' does not exist; expected one of strategic_target_band, budget_variance"
-    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "comparisons"
+    assert "actual_vs_budget_ytd" in response.json()["detail"]
 
 
 @pytest.mark.asyncio
@@ -98,11 +109,11 @@ async def test_rule_negative_absolute_is_422(client: httpx.AsyncClient) -> None:
 async def test_rule_nan_and_missing_fields_are_422(client: httpx.AsyncClient) -> None:
     nan = await client.put("/v1/rules/budget_variance", content=b'{"pct": NaN, "absolute": 1}',
                            headers={"content-type": "application/json"})
-    missing = await client.put("/v1/rules/budget_variance", json={"pct": "0.05", "absolute": "1"})
+    missing = await client.put("/v1/rules/budget_variance", json={"severity": "info"})
 
     assert nan.status_code == 422
     assert missing.status_code == 422
-    assert {item["field"] for item in missing.json()["detail"]} == {"severity", "opens_review"}
+    assert missing.json()["field"] == "tiers"
 
 
 # --- results -------------------------------------------------------------------------------------

@@ -385,3 +385,26 @@ async def test_configured_rule_band_applies(database: Database) -> None:
     assert alerts[0].threshold == "1% and 100000 either direction"
     reviews = await feed.published(StrategyReviewRequested)
     assert [review.alert_id for review in reviews] == [BIRT_YTD_ALERT]
+
+
+@pytest.mark.asyncio
+async def test_cost_centres_compared_at_barrier(database: Database) -> None:
+    feed = Feed(database)
+    await feed.seed()
+    await feed.send(budget(), "budget-1")
+
+    # BIRT's 3,000,000 a month arrives as two cost centres of 1,500,000 each. Judged on the first
+    # alone, the line would be 50 % under its budget.
+    await feed.send(actuals("BIRT", first_half("1500000"), cost_centre="CC1"), "batch-1")
+    partial = await feed.variance("BIRT", "actual_vs_budget_ytd", period(6))
+    await feed.send(actuals("BIRT", first_half("1500000"), cost_centre="CC2"), "batch-1")
+    await feed.send(forecast("BIRT", "1500000", cost_centre="CC1"), "batch-1")
+    await feed.send(forecast("BIRT", "1500000", cost_centre="CC2"), "batch-1")
+
+    assert partial is None
+    ytd = await feed.variance("BIRT", "actual_vs_budget_ytd", period(6))
+    assert ytd.value == Decimal("18000000")
+    assert ytd.comparator == Decimal("18000000")
+    assert [alert.period for alert in await feed.published(AlertChanged)
+            if alert.line == "BIRT" and alert.comparison == "actual_vs_budget_ytd"] == []
+    assert [item.series for item in await feed.published(BatchEvaluated)] == [2]
