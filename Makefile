@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PACKAGES := libs/ipm_common services/strategy services/projects services/forecast services/performance tools/ipm_cli
 export IPM_DATA_DIR ?= $(CURDIR)/examples/data
 
-.PHONY: venv demo test lint typecheck unit integration e2e bench-performance clean
+.PHONY: venv demo test lint typecheck unit integration e2e bench-performance bench-forecast bench-variance clean faults faults-quick
 
 $(VENV)/.installed: constraints.txt requirements/runtime.in requirements/dev.in $(addsuffix /pyproject.toml,$(PACKAGES))
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,18 @@ $(VENV)/.bench-installed: $(VENV)/.installed requirements/bench.in
 
 bench-performance: venv
 	$(BIN)/python bench/performance_batch.py --series 38 --months 24
+
+bench-forecast: $(VENV)/.bench-installed
+	$(BIN)/python bench/forecast_bench.py
+
+bench-variance: $(VENV)/.bench-installed
+	$(BIN)/python bench/variance_bench.py
+
+faults: venv
+	$(BIN)/ipm faults
+
+faults-quick: venv
+	$(BIN)/ipm faults --quick
 
 clean:
 	rm -rf $(VENV) .demo data

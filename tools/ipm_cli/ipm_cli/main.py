@@ -7,6 +7,7 @@ from pathlib import Path
 from types import FrameType
 
 from ipm_cli import dlq, reconcile
+from ipm_cli.faults import run as faults_run
 from ipm_common.logs import configure_logging
 
 
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("catalogue", help="print the event catalogue as a Markdown table")
     dlq.add_parser(commands)
     reconcile.add_parser(commands)
+    faults_run.add_parser(commands)
     arguments = parser.parse_args(argv)
 
     # A terminated demo stops the services it started, as an interrupted one does.
@@ -43,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         return dlq.run(arguments)
     if arguments.command == "reconcile":
         return reconcile.run(arguments)
+    if arguments.command == "faults":
+        return faults_run.run(arguments)
     return 2
 
 

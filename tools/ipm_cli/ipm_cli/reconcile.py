@@ -318,6 +318,17 @@ async def read_calendars(url: str) -> dict[str, FiscalCalendar]:
         await engine.dispose()
 
 
+async def reconcile_when_published(sent: Sequence[SentPosting], urls: Mapping[str, str], *,
+                                   wait_seconds: float = 30.0) -> Report:
+    """Wait until every outbox is empty, for at most ``wait_seconds``, then reconcile ``sent`` with the databases."""
+    deadline = asyncio.get_running_loop().time() + wait_seconds
+    while asyncio.get_running_loop().time() < deadline:
+        if not any([await count_unpublished(url) for url in urls.values()]):
+            break
+        await asyncio.sleep(0.2)
+    return await _read_and_reconcile(sent, urls)
+
+
 async def _read_and_reconcile(sent: Sequence[SentPosting], urls: Mapping[str, str]) -> Report:
     sent = with_periods(sent, await read_calendars(urls["forecast"]))
     stored = {service: await read_ledger(service, urls[service]) for service in LEDGER_SERVICES}

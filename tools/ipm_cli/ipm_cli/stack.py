@@ -54,6 +54,8 @@ class LocalStack:
     bootstrap: str | None = None
     database_urls: Mapping[str, str] = field(default_factory=dict)
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # Environment variables of one service only, applied over ``extra_env`` (for example fault points).
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     broker: TansuBroker | None = None
     _processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -74,31 +76,75 @@ class LocalStack:
             self._spawn(service)
         self.wait_ready(timeout)
 
-    def _environment(self, service: str) -> dict[str, str]:
+    def database_url(self, service: str) -> str:
+        """Return the database URL of ``service``: the one given, else a SQLite file in the data folder."""
+        return self.database_urls.get(service, f"sqlite+aiosqlite:///{self.data_dir / (service + '.db')}")
+
+    def _environment(self, service: str, port: int | None = None) -> dict[str, str]:
         prefix = f"IPM_{service.upper()}_"
-        database_url = self.database_urls.get(service, f"sqlite+aiosqlite:///{self.data_dir / (service + '.db')}")
+        database_url = self.database_url(service)
         environment = {**os.environ, **self.extra_env}
         environment.update({
             "IPM_KAFKA_BOOTSTRAP": self.bootstrap or "",
             f"{prefix}DATABASE_URL": database_url,
-            f"{prefix}PORT": str(self.ports[service]),
+            f"{prefix}PORT": str(port or self.ports[service]),
         })
+        environment.update(self.service_env.get(service, {}))
         return environment
 
     def _migrate(self, service: str) -> None:
-        subprocess.run([_executable(f"ipm-{service}"), "migrate"], env=self._environment(service), check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        result = subprocess.run([_executable(f"ipm-{service}"), "migrate"], env=self._environment(service),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if result.returncode != 0:
+            error = result.stderr.decode("utf-8", errors="replace").strip().splitlines()[-1:]
+            raise RuntimeError(f"ipm-{service} migrate failed with status {result.returncode}: {''.join(error)}")
 
-    def _spawn(self, service: str) -> None:
-        log = open(self.data_dir / f"{service}.log", "ab")
-        self._processes[service] = subprocess.Popen([_executable(f"ipm-{service}"), "serve"],
-                                                    env=self._environment(service), stdout=log,
-                                                    stderr=subprocess.STDOUT)
+    def _spawn(self, service: str, instance: str | None = None) -> None:
+        name = instance or service
+        log = open(self.data_dir / f"{name}.log", "ab")
+        self._processes[name] = subprocess.Popen([_executable(f"ipm-{service}"), "serve"],
+                                                 env=self._environment(service, self.ports.get(name)), stdout=log,
+                                                 stderr=subprocess.STDOUT)
         log.close()
 
-    def wait_ready(self, timeout: float) -> None:
+    def pid(self, instance: str) -> int:
+        return self._processes[instance].pid
+
+    def send_signal(self, instance: str, signum: int) -> None:
+        """Send ``signum`` (SIGKILL, SIGSTOP, SIGCONT) to one service process, named by service or instance."""
+        self._processes[instance].send_signal(signum)
+
+    def wait_exit(self, instance: str, timeout: float) -> int:
+        """Wait until the process ends, for example at a fault point; return its exit status."""
+        return self._processes[instance].wait(timeout=timeout)
+
+    def restart(self, service: str, timeout: float = 90.0, environment: Mapping[str, str] | None = None) -> None:
+        """Stop the service if it still runs (SIGKILL), start it again with ``environment`` and wait until ready."""
+        process = self._processes[service]
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if environment is not None:
+            self.service_env[service] = dict(environment)
+        self._spawn(service)
+        self.wait_ready(timeout, (service,))
+
+    def start_instance(self, service: str, instance: str, timeout: float = 90.0) -> str:
+        """Start one more process of ``service`` on a free port, in the same consumer groups; return its URL."""
+        self.ports[instance] = free_port()
+        self._spawn(service, instance)
+        self.wait_ready(timeout, (instance,))
+        return self.url(instance)
+
+    def stop_instance(self, instance: str) -> None:
+        process = self._processes.pop(instance)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+
+    def wait_ready(self, timeout: float, services: tuple[str, ...] = SERVICES) -> None:
         deadline = time.monotonic() + timeout
-        pending = set(SERVICES)
+        pending = set(services)
         while pending:
             for service in sorted(pending):
                 self._check_alive(service)

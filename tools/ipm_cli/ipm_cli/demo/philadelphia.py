@@ -10,6 +10,7 @@ covered it.
 import calendar
 import csv
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -157,3 +158,18 @@ def budget_body(first_year: int, figures: list[PlanFigure]) -> dict[str, Any]:
 
 def fiscal_year_of(month: date) -> int:
     return month.year + 1 if month.month >= 7 else month.year
+
+
+ServiceCall = Callable[..., Awaitable[Any]]
+"""Call a service's HTTP API: method, service name, path and httpx keyword arguments; return the JSON body."""
+
+
+async def register_organisation(call: ServiceCall, collections: list[Collection]) -> int:
+    """Register the entity, its revenue accounts and its revenue hierarchy in strategy; return the account count."""
+    accounts = account_bodies(collections)
+    await call("PUT", "strategy", f"/v1/entities/{ENTITY}", json=entity_body())
+    await call("PUT", "strategy", "/v1/accounts",
+               json=[{"account_id": account_id, **body} for account_id, body in accounts.items()])
+    await call("PUT", "strategy", f"/v1/hierarchies/{HIERARCHY}",
+               json={"dimension": "account", "edges": hierarchy_edges(collections)})
+    return len(accounts)

@@ -1,6 +1,7 @@
 """Replay ten years of Philadelphia revenue through the four services and report the outcome."""
 
 import asyncio
+import json
 import logging
 import os
 import statistics
@@ -13,9 +14,13 @@ from typing import Any
 
 import httpx
 
+from ipm_cli.demo import departments
 from ipm_cli.demo import philadelphia as phl
+from ipm_cli.demo import projects as project_demo
+from ipm_cli.demo import sec_plan as sec_demo
 from ipm_cli.demo.listener import EvaluationListener
-from ipm_cli.stack import LocalStack
+from ipm_cli.reconcile import format_report, read_sent_log, reconcile_when_published
+from ipm_cli.stack import SERVICES, LocalStack
 
 logger = logging.getLogger(__name__)
 
@@ -44,22 +49,22 @@ class Demo:
         self.plans = phl.adopted_plans(phl.read_plans(data_dir))
         self.latencies: list[float] = []
         self.accepted = 0
+        self.sent_log = stack.data_dir / "sent.jsonl"
 
     async def call(self, method: str, service: str, path: str, **kwargs: Any) -> Any:
+        if (method, service, path) == ("POST", "forecast", "/v1/actuals"):
+            # The log of what the ERP sent, which the reconciliation at the end compares with the databases.
+            with self.sent_log.open("a", encoding="utf-8") as log:
+                log.write(json.dumps(kwargs["json"]) + "\n")
         response = await self.client.request(method, f"{self.stack.url(service)}{path}", **kwargs)
         if response.status_code >= 400:
             raise RuntimeError(f"{method} {service}{path} failed with {response.status_code}: {response.text[:500]}")
         return response.json()
 
     async def set_up_organisation(self) -> None:
-        accounts = phl.account_bodies(self.collections)
-        await self.call("PUT", "strategy", f"/v1/entities/{phl.ENTITY}", json=phl.entity_body())
-        await self.call("PUT", "strategy", "/v1/accounts",
-                        json=[{"account_id": account_id, **body} for account_id, body in accounts.items()])
-        await self.call("PUT", "strategy", f"/v1/hierarchies/{phl.HIERARCHY}",
-                        json={"dimension": "account", "edges": phl.hierarchy_edges(self.collections)})
-        await wait_until(lambda: self._reference_arrived(len(accounts)), "reference data in forecast and performance")
-        print(f"demo: organisation set up: {phl.ENTITY_NAME}, {len(accounts)} revenue accounts, hierarchy "
+        accounts = await phl.register_organisation(self.call, self.collections)
+        await wait_until(lambda: self._reference_arrived(accounts), "reference data in forecast and performance")
+        print(f"demo: organisation set up: {phl.ENTITY_NAME}, {accounts} revenue accounts, hierarchy "
               f"{phl.HIERARCHY!r} with subtotals computed by IPM", flush=True)
 
     async def _reference_arrived(self, accounts: int) -> bool:
@@ -108,10 +113,19 @@ class Demo:
                 await self.adopt_plan(fiscal_year)
             if month == PROJECT_START:
                 await self.start_project()
+            if month == project_demo.PROJECT_START:
+                await project_demo.start(self.call)
             await self.post_month(month, postings)
             if month.month == 6 or number == len(batches):
                 print(f"demo: posted {month:%Y-%m} (FY{fiscal_year}), {self.accepted} actuals so far, "
                       f"last batch evaluated in {self.latencies[-1]:.0f} ms", flush=True)
+
+
+    async def reconcile(self) -> str:
+        """Compare every batch the demo posted with what forecast and performance stored; return the verdict."""
+        urls = {service: self.stack.database_url(service) for service in SERVICES}
+        report = await reconcile_when_published(read_sent_log(self.sent_log), urls)
+        return list(format_report(report, detail=False))[-1]
 
 
 async def wait_until(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 60.0) -> None:
@@ -176,13 +190,23 @@ async def run(data_dir: Path, run_dir: Path) -> int:
                 demo = Demo(stack, client, listener, data_dir)
                 await demo.set_up_organisation()
                 await demo.replay()
+                department_year = await departments.replay(demo.call, listener, demo.plans, data_dir,
+                                                           {phl.fiscal_year_of(row.month) for row in demo.collections})
                 reviews = await summarise(demo)
+                projects_line = await project_demo.portfolio_line(demo.call)
+                plan_line = await sec_demo.compare_cash_flows(demo.call, data_dir)
                 stats = await demo.call("GET", "forecast", "/v1/stats")
+                reconcile_line = await demo.reconcile()
+                performance_line = await departments.performance_line(demo.call, department_year)
         finally:
             await listener.stop()
 
     p50 = statistics.median(demo.latencies)
     p99 = percentile(demo.latencies, 0.99)
+    print(projects_line, flush=True)
+    print(performance_line, flush=True)
+    print(plan_line, flush=True)
+    print(reconcile_line, flush=True)
     print(f"demo: {stats['postings']} actuals, {stats['forecast_versions']} forecasts re-rolled, {reviews} strategy "
           f"reviews opened, actual-to-evaluation latency p50 {p50:.0f} ms p99 {p99:.0f} ms", flush=True)
     return 0
