@@ -86,6 +86,15 @@ def test_totals_take_losses_from_final_reconciliation() -> None:
     assert totals.line() == "faults: 0 injected, 2 lost, 1 duplicated, 1 duplicate alerts, 4 unpublished"
 
 
+def test_totals_add_each_system_final() -> None:
+    # The PostgreSQL system lost 2 postings; the SQLite system of the embedded scenarios left 1 unpublished.
+    totals = Totals(negative_control_detected=True)
+    totals.settle(Outcome("final", lost=2))
+    totals.settle(Outcome("final", unpublished=1))
+
+    assert totals.line() == "faults: 0 injected, 2 lost, 0 duplicated, 0 duplicate alerts, 1 unpublished"
+
+
 def test_failed_scenario_makes_totals_unclean() -> None:
     totals = Totals(negative_control_detected=True)
     totals.add(Outcome("poison-messages#0", failures=["unknown type not dead-lettered"]))

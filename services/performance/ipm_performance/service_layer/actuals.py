@@ -174,8 +174,10 @@ def _waits_for_barrier(result: AppliedActuals, late: Collection[str]) -> bool:
 
     The series of one account's cost centres arrive as separate events of one batch, and the
     account's line sums them, so comparing the line on each arrival would judge part of the batch.
+    A batch of one series has no other part to wait for.
     """
-    return bool(result.data.cost_centre) and result.data.batch_id not in late
+    data = result.data
+    return bool(data.cost_centre) and data.batch_series_count > 1 and data.batch_id not in late
 
 
 def _plan_waiting_outlook(plan: EvaluationPlan, result: AppliedActuals, forecast: StoredForecast | None) -> None:

@@ -13,12 +13,16 @@ import logging
 import os
 from pathlib import Path
 
+from ipm_cli.faults.postgres import available as postgres_available
 from ipm_cli.faults.scenarios import SCENARIOS
 from ipm_cli.faults.suite import Outcome, Suite, Totals
 
 logger = logging.getLogger(__name__)
 
 FULL_PASSES = 3
+
+# Scenarios of the embedded default mode, run on a second system on SQLite after the PostgreSQL one.
+EMBEDDED_ONLY = ("sqlite-full",)
 
 
 def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -40,18 +44,30 @@ def run(arguments: argparse.Namespace) -> int:
         return 2
     names = arguments.scenario or list(SCENARIOS)
     passes = 1 if arguments.quick else FULL_PASSES
-    totals = asyncio.run(_run(data_dir, names, passes, quick=arguments.quick, keep=arguments.keep,
-                              use_postgres=not arguments.sqlite))
+    totals = asyncio.run(_run_all(data_dir, names, passes, quick=arguments.quick, keep=arguments.keep,
+                                  use_postgres=not arguments.sqlite))
     if "commit-publish-crash" not in names:
         print("faults: the negative control runs in commit-publish-crash, which was not selected")
     print(totals.line(), flush=True)
     return 0 if totals.clean else 1
 
 
-async def _run(data_dir: Path, names: list[str], passes: int, *, quick: bool, keep: bool,
-               use_postgres: bool) -> Totals:
-    suite = Suite(data_dir, quick, use_postgres=use_postgres)
+async def _run_all(data_dir: Path, names: list[str], passes: int, *, quick: bool, keep: bool,
+                   use_postgres: bool) -> Totals:
+    """Run the scenarios on PostgreSQL, then those that need the embedded SQLite mode on a second system."""
     totals = Totals()
+    embedded = [name for name in names if name in EMBEDDED_ONLY] if use_postgres and postgres_available() else []
+    others = [name for name in names if name not in embedded]
+    if others:
+        await _run(data_dir, others, passes, quick=quick, keep=keep, use_postgres=use_postgres, totals=totals)
+    if embedded:
+        await _run(data_dir, embedded, passes, quick=quick, keep=keep, use_postgres=False, totals=totals)
+    return totals
+
+
+async def _run(data_dir: Path, names: list[str], passes: int, *, quick: bool, keep: bool,
+               use_postgres: bool, totals: Totals) -> None:
+    suite = Suite(data_dir, quick, use_postgres=use_postgres)
     database = "a throwaway PostgreSQL cluster" if suite.postgres is not None else "SQLite"
     print(f"faults: starting the broker behind a fault proxy and four services on {database} in {suite.run_dir}",
           flush=True)
@@ -71,7 +87,6 @@ async def _run(data_dir: Path, names: list[str], passes: int, *, quick: bool, ke
         await suite.stop(keep=keep or bool(totals.failed))
     if totals.failed:
         print(f"faults: logs and the sent log kept in {suite.run_dir}", flush=True)
-    return totals
 
 
 async def _run_one(suite: Suite, name: str, number: int) -> Outcome:

@@ -86,9 +86,11 @@ class Totals:
             self.failed.append(outcome.name)
 
     def settle(self, final: Outcome) -> None:
-        """Take the loss and duplicate counts from the final reconciliation of the whole run."""
-        self.lost, self.duplicated = final.lost, final.duplicated
-        self.unpublished, self.duplicate_alerts = final.unpublished, final.duplicate_alerts
+        """Add the loss and duplicate counts of the final reconciliation of one system under test."""
+        self.lost += final.lost
+        self.duplicated += final.duplicated
+        self.unpublished += final.unpublished
+        self.duplicate_alerts += final.duplicate_alerts
 
     @property
     def clean(self) -> bool:
