@@ -4,6 +4,7 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +126,45 @@ def test_metrics_report_backlog_and_lag(stack: LocalStack) -> None:
     assert 'ipm_consumer_processed_total{service="forecast",group="ipm-forecast-reroll"}' in text
     assert 'ipm_consumer_lag{service="forecast",group="ipm-forecast-erp",topic="ipm.erp.postings"' in text
     assert "ipm_dead_letters_total" in text
+
+
+def sales_outlook(stack: LocalStack) -> dict[str, Any] | None:
+    body = call(stack, "GET", "performance", "/v1/outlooks", params={"entity_id": ENTITY, "fiscal_year": 2024}).json()
+    return next((line for line in body["lines"] if line["line"] == "sales"), None)
+
+
+def target_alert(stack: LocalStack) -> dict[str, Any] | None:
+    alerts = call(stack, "GET", "performance", "/v1/alerts",
+                  params={"entity_id": ENTITY, "rule": "strategic_target_band"}).json()
+    return next((alert for alert in alerts if alert["line"] == "sales" and alert["period"] == "FY2024"), None)
+
+
+def test_project_benefits_and_revised_plan_move_outlook(stack: LocalStack) -> None:
+    before = wait_until(lambda: sales_outlook(stack), "the sales outlook")
+    raised_alert = wait_until(lambda: target_alert(stack), "the sales target alert")
+
+    # Six months of 500,000 uplift after the last actual (P06) add 3,000,000 to the outlook.
+    project = {"project_id": "acme-upsell", "name": "Upsell drive", "owner": "sales operations",
+               "benefits": [{"entity_id": ENTITY, "account_id": "sales", "period": f"FY2024-P{month:02d}",
+                             "amount": "500000"} for month in range(7, 13)]}
+    assert call(stack, "POST", "projects", "/v1/projects", json=project).status_code == 201
+    expected = Decimal(before["outlook"]) + Decimal("3000000")
+    after = wait_until(lambda: (line := sales_outlook(stack)) and Decimal(line["outlook"]) == expected and line,
+                       "the project benefits in the outlook")
+    forecast = call(stack, "GET", "forecast", f"/v1/forecasts/{ENTITY}/sales").json()
+    assert sum(Decimal(point["benefits"]) for point in forecast["points"]) == Decimal("3000000")
+
+    # A revised plan whose target is the new outlook brings the line back inside its band.
+    revised = {"plan_id": "acme-2024-revised", "entity_id": ENTITY, "name": "Plan 2024 revised", "kind": "revised",
+               "adopted_for_fiscal_year": 2024,
+               "lines": [{"line": "sales", "fiscal_year": 2024, "amount": after["outlook"]}],
+               "targets": [{"line": "sales", "fiscal_year": 2024, "amount": after["outlook"]}]}
+    assert call(stack, "POST", "strategy", "/v1/plans", json=revised).status_code in (200, 201)
+    retargeted = wait_until(lambda: (line := sales_outlook(stack)) and line["target_plan_id"] == "acme-2024-revised"
+                            and line, "the revised target in performance")
+    resolved = wait_until(lambda: (alert := target_alert(stack)) and alert["status"] == "resolved" and alert,
+                          "the target alert to resolve")
+
+    assert raised_alert["status"] in ("raised", "updated")
+    assert Decimal(retargeted["target"]) == expected
+    assert resolved["alert_id"] == raised_alert["alert_id"]
