@@ -37,8 +37,12 @@ class ProxyCounters:
 def _abort_with_reset(writer: asyncio.StreamWriter) -> None:
     """Close the connection with RST instead of FIN, as a crashed middlebox or peer would."""
     raw = writer.get_extra_info("socket")
-    if raw is not None:
-        raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    if raw is not None and raw.fileno() != -1:
+        try:
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError as error:
+            # The peer closed the socket first, so there is nothing left to reset.
+            logger.debug("connection already closed, no reset sent: %s", error)
     writer.transport.abort()
 
 
