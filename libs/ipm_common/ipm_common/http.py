@@ -99,7 +99,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": details}, status_code=422)
 
     async def on_database_error(request: Request, error: Exception) -> JSONResponse:
-        if isinstance(error, IntegrityError):
+        if isinstance(error, IntegrityError) and _duplicate_key(error):
             # Two requests wrote the same key at once, such as one batch sent twice in parallel.
             logger.warning("%s %s conflicted with a concurrent request: %s", request.method, request.url.path,
                            error)
@@ -116,6 +116,11 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     # Library errors that mean "not now" rather than "bad request" become 503 at this one boundary.
     app.add_exception_handler(DBAPIError, on_database_error)
+
+
+def _duplicate_key(error: IntegrityError) -> bool:
+    """Tell whether an integrity error is a unique-key violation (SQLSTATE 23505, or SQLite's UNIQUE failure)."""
+    return getattr(error.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(error.orig)
 
 
 def _validation_detail(item: Mapping[str, Any]) -> dict[str, str]:

@@ -56,7 +56,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
     install_error_handlers(app)
     errors = {"restarting": _wrapped("57P03"), "duplicate": _wrapped("23505", IntegrityError),
-              "broken": _wrapped("42P01")}
+              "broken": _wrapped("42P01"), "null": _wrapped("23502", IntegrityError)}
 
     @app.post("/{name}")
     async def fail(name: str) -> None:
@@ -84,8 +84,9 @@ async def test_concurrent_duplicate_gets_409(client: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.asyncio
-async def test_other_database_error_gets_500(client: httpx.AsyncClient) -> None:
-    response = await client.post("/broken")
+@pytest.mark.parametrize("name", ["broken", "null"])
+async def test_other_database_error_gets_500(client: httpx.AsyncClient, name: str) -> None:
+    response = await client.post(f"/{name}")
 
     assert response.status_code == 500
     assert response.json() == {"detail": "internal error"}
