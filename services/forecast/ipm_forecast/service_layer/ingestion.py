@@ -6,6 +6,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
+
 from ipm_common.dispatch import publish_event
 from ipm_common.errors import InvalidInput, PeriodClosed
 from ipm_common.events import ActualsPosted, PeriodBalance, PostedLine
@@ -19,6 +21,8 @@ SOURCE = "ipm-forecast"
 
 # About 200 bytes a posting in JSON, so an event stays near 200 KB.
 POSTINGS_PER_EVENT = 1000
+
+CONCURRENT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,22 @@ async def ingest_batch(database: Database, lines: Sequence[PostingRequest], *, b
     falls into a closed period; nothing of a rejected batch is stored.
     """
     batch = batch_id or str(uuid.uuid4())
+    for attempt in range(1, CONCURRENT_ATTEMPTS + 1):
+        try:
+            return await _ingest_once(database, lines, batch, channel, base_currency)
+        except IntegrityError as error:
+            # Another process stored some of these source ids between our read and our insert, such
+            # as the same batch arriving over HTTP and the ERP topic at once. The next attempt reads
+            # them and counts them as replays.
+            if attempt == CONCURRENT_ATTEMPTS:
+                raise
+            logger.warning("batch %s via %s met a concurrent insert (attempt %s), retrying: %s",
+                           batch, channel, attempt, error.orig)
+    raise AssertionError("unreachable")
+
+
+async def _ingest_once(database: Database, lines: Sequence[PostingRequest], batch: str, channel: str,
+                       base_currency: str) -> IngestResult:
     async with database.transaction() as transaction:
         context = await repository.load_ledger_context(transaction.connection, lines, base_currency)
         plan = plan_batch(lines, context)

@@ -1,5 +1,6 @@
 """The forecast service layer on a migrated SQLite file and a fresh PostgreSQL database."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import date
@@ -88,6 +89,22 @@ async def test_replayed_batch_stores_and_publishes_nothing(database: Database) -
 
     assert replay.accepted == 0
     assert replay.replayed == 1
+    assert len(await outbox_events(database, "ipm.forecast.actuals.posted")) == 1
+
+
+async def test_concurrent_same_batch_counts_once(database: Database, database_url: str) -> None:
+    # A second engine, as a second service process would have: its writes are not serialised with ours.
+    other = Database(create_engine(database_url), tables.outbox, tables.inbox)
+    batch = [posting("a", "-100.10", date(2022, 7, 31)), posting("b", "-0.20", date(2022, 7, 31))]
+
+    try:
+        first, second = await asyncio.gather(ingest_batch(database, batch, batch_id="B1", channel="http"),
+                                             ingest_batch(other, batch, batch_id="B1", channel="kafka"))
+    finally:
+        await other.dispose()
+
+    assert sorted([first.accepted, second.accepted]) == [0, 2]
+    assert first.replayed + second.replayed == 2
     assert len(await outbox_events(database, "ipm.forecast.actuals.posted")) == 1
 
 
