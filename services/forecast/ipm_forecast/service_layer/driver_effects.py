@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class DriverInputs:
-    """What a driver-based line needs for its layer, and what the version's lineage records of it."""
+    """Inputs of a driver-based line's layer, and the part of them that the version's lineage records."""
 
     regression: Regression | None
     path: list[Decimal | None]
